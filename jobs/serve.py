@@ -1,0 +1,35 @@
+"""gunicorn in-process: each worker builds the app and, when enabled, starts the scheduler."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class AutopilotServer(BaseApplication):
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):  # noqa: ANN201
+        # Built in the worker (no preload), so no DB connection or thread crosses a fork.
+        from jobs.cli import build_served_app
+
+        return build_served_app()
+
+
+def serve_gunicorn(*, host: str, port: int, workers: int, threads: int) -> None:
+    AutopilotServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "accesslog": "-",
+            "timeout": 120,
+            "graceful_timeout": 20,
+        }
+    ).run()

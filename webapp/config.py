@@ -1,0 +1,91 @@
+"""Deployment settings, read from the environment (and `.env`) when the app is created.
+
+Settings a workspace edits live in the database; only deploy-time settings are here.
+Every helper fails loudly on a bad value so a typo never silently becomes a default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A deploy setting has a value we cannot use."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """The variable's value, or the contents of the file named by NAME_FILE, or default."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {file_name}: {exc}") from exc
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env_str(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def instance_secret_key(instance_path: Path) -> str:
+    """A secret key kept in instance/secret_key, generated on first run (mode 0600)."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_config(instance_path: Path) -> dict:
+    """All deploy settings as a dict for `app.config`."""
+    default_db = f"sqlite:///{instance_path / 'autopilot.db'}"
+    database_url = env_str("DATABASE_URL", default_db)
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    return {
+        "SECRET_KEY": env_str("SECRET_KEY") or instance_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLITE_BUSY_TIMEOUT_MS": env_int("SQLITE_BUSY_TIMEOUT_MS", 15000, minimum=0),
+        "SCHEDULER_ENABLED": env_bool("SCHEDULER_ENABLED", False),
+        "SERVICE_TOKEN": env_str("SERVICE_TOKEN"),
+        "PUBLIC_URL": env_str("PUBLIC_URL", "http://127.0.0.1:8000"),
+        "QUEUE_PURGE_COMPLETED_DAYS": env_int("QUEUE_PURGE_COMPLETED_DAYS", 7, minimum=1),
+        "JOB_RUN_HISTORY_DAYS": env_int("JOB_RUN_HISTORY_DAYS", 30, minimum=1),
+        "LOGIN_MAX_FAILURES": env_int("LOGIN_MAX_FAILURES", 5, minimum=1),
+        "LOGIN_LOCKOUT_MINUTES": env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1),
+        "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "LOG_LEVEL": env_str("LOG_LEVEL", "INFO"),
+    }

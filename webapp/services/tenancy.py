@@ -1,0 +1,26 @@
+"""The one helper for loading a workspace's object by id (DESIGN invariant 1)."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.services.errors import NotFound
+
+T = TypeVar("T")
+
+
+def get_scoped(session: Session, model: type[T], object_id: int, org_id: int) -> T:
+    """The row of `model` with this id in this workspace.
+
+    Raises NotFound when it does not exist or belongs to another workspace, so the two
+    cases look the same from outside.
+    """
+    obj = session.scalars(
+        select(model).where(model.id == object_id, model.org_id == org_id)  # type: ignore[attr-defined]
+    ).one_or_none()
+    if obj is None:
+        raise NotFound(f"No {model.__name__} {object_id} in this workspace.")
+    return obj

@@ -1,0 +1,78 @@
+"""The activity feed: every action of the workspace, newest first, filterable, load-more."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, g, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+from webapp.extensions import db
+from webapp.services import activity as activity_service
+from webapp.web import htmx as hx
+from webapp.web.context import all_workspaces, org_required, visible_org_ids
+
+bp = Blueprint("activity", __name__)
+
+
+class ActivityFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    org = SelectField("Workspace", choices=[], validate_choice=False, default="")
+    type = SelectField("Type", choices=[], validate_choice=False, default="")
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+    entity_type = SelectField("Entity", choices=[], validate_choice=False, default="")
+    entity_id = StringField("Entity id", validators=[Optional(), Length(max=64)])
+    automated = BooleanField("Automated only")
+
+    def validate_until(self, field) -> None:  # noqa: ANN001
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("“To” must be on or after “From”.")
+
+
+def _day_start(day, tz: ZoneInfo) -> datetime:  # noqa: ANN001
+    return datetime.combine(day, time.min, tzinfo=tz)
+
+
+@bp.route("/activity")
+@org_required
+def index():  # noqa: ANN201
+    form = ActivityFilterForm(request.args)
+    scope = visible_org_ids()
+    if current_user.is_support:
+        form.org.choices = [("", "All workspaces")] + [(str(o.id), o.name) for o in all_workspaces()]
+        if form.org.data and form.org.data.isdigit():
+            scope = [int(form.org.data)]
+    form.type.choices = [("", "Any type")] + [(t, t) for t in activity_service.activity_types(db.session, scope)]
+    form.entity_type.choices = [("", "Any entity")] + [(t, t) for t in activity_service.entity_types(db.session, scope)]
+
+    rows, cursor = [], None
+    if form.validate():
+        tz = ZoneInfo(g.org.timezone if scope and len(scope) == 1 else "UTC")
+        flt = activity_service.ActivityFilter(
+            org_ids=scope,
+            type=form.type.data or None,
+            since=_day_start(form.since.data, tz) if form.since.data else None,
+            until=_day_start(form.until.data + timedelta(days=1), tz) if form.until.data else None,
+            entity_type=form.entity_type.data or None,
+            entity_id=(form.entity_id.data or "").strip() or None,
+            automated_only=form.automated.data,
+        )
+        before = request.args.get("before", type=int)
+        rows, cursor = activity_service.list_activity(db.session, flt, before_id=before)
+        if before is not None and hx.is_partial():
+            return hx.partial("activity/_rows.html", rows=rows, cursor=cursor, query=_query_without_before())
+    return hx.page_or_partial(
+        "activity/index.html", "activity/_feed.html",
+        form=form, rows=rows, cursor=cursor, query=_query_without_before(), show_org=current_user.is_support,
+    )
+
+
+def _query_without_before() -> dict:
+    return {k: v for k, v in request.args.items() if k != "before" and v}

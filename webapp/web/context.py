@@ -1,0 +1,80 @@
+"""The request's workspace and role, and the decorators views use to require them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from flask import abort, g, session
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import Membership, Organization
+from webapp.services.errors import NotFound
+from webapp.services.tenancy import get_scoped
+
+T = TypeVar("T")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def load_membership() -> Membership | None:
+    """The signed-in user's membership of the chosen workspace (or their first one)."""
+    if not current_user.is_authenticated:
+        return None
+    if "membership" in g:
+        return g.membership
+    memberships = {m.org_id: m for m in current_user.memberships}
+    chosen = memberships.get(session.get("org_id")) or (
+        min(memberships.values(), key=lambda m: m.id) if memberships else None
+    )
+    if chosen is not None:
+        session["org_id"] = chosen.org_id
+    g.membership = chosen
+    return chosen
+
+
+def org_required(view: Callable) -> Callable:
+    """Signed in and a member of a workspace; sets `g.org` and `g.membership`."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        membership = load_membership()
+        if membership is None:
+            abort(403, "You are not a member of any workspace.")
+        g.org = membership.org
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def owner_required(view: Callable) -> Callable:
+    @org_required
+    @wraps(view)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if g.membership.role != "owner":
+            abort(403, "Only an owner of the workspace can do this.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def load(model: type[T], object_id: int) -> T:
+    """The current workspace's object with this id, or 404 (DESIGN invariant 1)."""
+    try:
+        return get_scoped(db.session, model, object_id, g.org.id)
+    except NotFound:
+        abort(404)
+
+
+def visible_org_ids() -> list[int] | None:
+    """The workspaces whose logs the user may read: all (None) for support, else the current one."""
+    if current_user.is_support:
+        return None
+    return [g.org.id]
+
+
+def all_workspaces() -> list[Organization]:
+    return list(db.session.scalars(select(Organization).order_by(Organization.name)))
