@@ -75,6 +75,8 @@ def run_now(job_name: str):  # noqa: ANN201
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    # End this request's transaction first: on SQLite it holds the write lock the job needs.
+    db.session.commit()
     outcome = service.start(job_name, trigger="manual", actor_id=current_user.id)
     context = _row_context(job_name)
     context["notice"] = {
