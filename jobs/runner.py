@@ -24,6 +24,7 @@ from sqlalchemy import update
 from jobs import locks
 from jobs.schedule import JobSpec, node_id
 from webapp import clock
+from webapp.db_setup import begin_write
 from webapp.extensions import db
 from webapp.models import JobRun
 
@@ -48,6 +49,7 @@ class JobContext:
         if self.lost.is_set():
             raise RuntimeError("lease lost to another process; stopping")
         db.session.commit()
+        begin_write(db.session)
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ def _execute(app, spec, run_id, attempt, holder, lock_name, now, period, trigger
     started = time.monotonic()
     status, error, summary = "succeeded", None, {}
     try:
+        begin_write(db.session)
         summary = spec.func(ctx) or {}
         db.session.commit()
     except Exception as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from datetime import datetime, timedelta
 from zoneinfo import available_timezones
@@ -29,7 +30,7 @@ class BadCredentials(DomainError):
 
 class TooManyAttempts(DomainError):
     def __init__(self, retry_after: timedelta):
-        minutes = max(1, int(retry_after.total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
         super().__init__(
             f"Too many failed sign-in attempts. Try again in {minutes} minute"
             f"{'s' if minutes != 1 else ''}."

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, abort, g, render_template, request
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import CSRFError
 
+from webapp.db_setup import begin_write
 from webapp.extensions import db, login_manager
 from webapp.models import User
 from webapp.web import htmx as hx
@@ -53,6 +54,13 @@ def register_web(app: Flask) -> None:
         return hx.unauthorized()
 
     @app.before_request
+    def writes_take_the_write_lock():  # noqa: ANN202
+        # A request that changes something reads first; on SQLite it must hold the write
+        # lock from its first statement (see webapp/db_setup.py).
+        if request.method not in SAFE_METHODS:
+            begin_write(db.session)
+
+    @app.before_request
     def support_reads_only():  # noqa: ANN202
         if (
             request.method not in SAFE_METHODS
@@ -70,7 +78,6 @@ def register_web(app: Flask) -> None:
             "membership": membership,
             "current_org": membership.org if membership else None,
             "workspaces": [m.org for m in current_user.memberships] if current_user.is_authenticated else [],
-            "csrf_token_value": generate_csrf,
         }
 
     def error_page(status: int, title: str, default: str):  # noqa: ANN202
