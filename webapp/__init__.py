@@ -31,6 +31,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     import webapp.models  # noqa: F401  (register every table)
 
+    from sqlalchemy.engine import make_url
+
+    logging.getLogger("webapp").info(
+        "database %s; scheduler %s; email: outbox; SMS/WhatsApp: outbox; AI: built-in",
+        make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True),
+        "enabled" if app.config["SCHEDULER_ENABLED"] else "disabled in this process",
+    )
+
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])

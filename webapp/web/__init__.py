@@ -28,6 +28,7 @@ NAV = [
 
 def register_web(app: Flask) -> None:
     from webapp.web.activity.views import bp as activity_bp
+    from webapp.web.api.views import bp as api_bp
     from webapp.web.auth.views import bp as auth_bp
     from webapp.web.dashboard.views import bp as dashboard_bp
     from webapp.web.health.views import bp as health_bp
@@ -38,7 +39,7 @@ def register_web(app: Flask) -> None:
     from webapp.web.filters import register_filters
 
     register_filters(app)
-    for bp in (auth_bp, dashboard_bp, activity_bp, scheduler_bp, health_bp, workspace_bp, pending_bp):
+    for bp in (auth_bp, dashboard_bp, activity_bp, scheduler_bp, health_bp, workspace_bp, pending_bp, api_bp):
         app.register_blueprint(bp)
 
     login_manager.login_view = "auth.login"
