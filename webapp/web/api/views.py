@@ -1,39 +1,37 @@
-"""JSON API v1. For now: the cron-friendly job endpoints, authenticated by the service token."""
+"""JSON API v1: the blueprint, its error answers, and the cron-friendly job endpoints.
+
+Other areas add their endpoints to `bp` from their own modules (see webapp/web/api/).
+"""
 
 from __future__ import annotations
 
-import hmac
-
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
 from webapp import clock
 from webapp.extensions import csrf, db
 from webapp.services import scheduler as scheduler_service
+from webapp.web.api.auth import api_error, service_token_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
-
-
-def _error(status: int, code: str, message: str):  # noqa: ANN202
-    return jsonify({"error": {"code": code, "message": message}}), status
-
-
-@bp.before_request
-def require_service_token():  # noqa: ANN202
-    expected = current_app.config.get("SERVICE_TOKEN")
-    if not expected:
-        return _error(403, "service_token_not_configured", "Set SERVICE_TOKEN to use the job endpoints.")
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        return _error(401, "unauthorized", "Send `Authorization: Bearer <SERVICE_TOKEN>`.")
-    return None
 
 
 def _jobs():  # noqa: ANN202
     return current_app.extensions.get("jobs")
 
 
+@bp.errorhandler(404)
+def not_found(_error):  # noqa: ANN001, ANN201
+    return api_error(404, "not_found", "No such resource.")
+
+
+@bp.errorhandler(405)
+def not_allowed(_error):  # noqa: ANN001, ANN201
+    return api_error(405, "method_not_allowed", "This method is not allowed here.")
+
+
 @bp.get("/jobs")
+@service_token_required
 def list_jobs():  # noqa: ANN201
     service = _jobs()
     now = clock.now()
@@ -54,11 +52,12 @@ def list_jobs():  # noqa: ANN201
 
 
 @bp.post("/jobs/<job_name>/run")
+@service_token_required
 def run_job(job_name: str):  # noqa: ANN201
     """Run a job now and wait for it (for an external cron). 409 when another run holds it."""
     service = _jobs()
     if job_name not in service.specs:
-        return _error(404, "unknown_job", f"No job named {job_name!r}.")
+        return api_error(404, "unknown_job", f"No job named {job_name!r}.")
     db.session.commit()  # hold no transaction while the job runs
     outcome = service.run(job_name, trigger="http")
     status = {"succeeded": 200, "failed": 500, "locked": 409, "already_ran": 409}[outcome.status]
