@@ -5,9 +5,13 @@ Life of a job: pending → processing → completed | failed | cancelled.
 - `enqueue` is idempotent on `idempotency_key` (for example "enrollment:7:step:2").
 - `claim` leases up to n due jobs to one worker in a single UPDATE … RETURNING statement
   (PostgreSQL adds FOR UPDATE SKIP LOCKED in the subquery; SQLite is serialised by the
-  BEGIN IMMEDIATE set up in `db_setup`). Jobs whose lease expired are claimable again.
+  BEGIN IMMEDIATE set up in `db_setup`). Jobs whose lease expired are claimable again
+  while they have attempts left; `recover_stale` fails the ones that have none.
 - `complete`, `fail` and `extend_lease` only touch a row the caller still leases, so a
   stalled worker can never overwrite the outcome of the worker that took over.
+- Every function that writes starts the session's transaction as a write transaction
+  (`begin_write`: BEGIN IMMEDIATE on SQLite) unless one is already open, so call it first
+  in a transaction, or after `begin_write`.
 - `fail` retries retryable error classes with exponential backoff and jitter until
   `max_attempts`; anything else fails at once.
 
@@ -24,6 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from webapp.db_setup import begin_write
 from webapp.models.queue import QueuedJob
 
 DEFAULT_LEASE_SECONDS = 120
@@ -89,6 +94,7 @@ def enqueue(
 
     Returns (job, created): the existing job and False when the key was already used.
     """
+    begin_write(session)
     job = NewJob(kind, idempotency_key, payload, run_at or now, org_id, max_attempts, test_mode)
     stmt = _insert_ignoring_duplicates(session).values(**_row(job, now)).returning(QueuedJob.id)
     new_id = session.execute(stmt).scalar_one_or_none()
@@ -100,8 +106,11 @@ def enqueue(
     return existing, False
 
 
-def enqueue_many(session: Session, jobs: Iterable[NewJob], *, now: datetime, chunk: int = 1000) -> int:
+def enqueue_many(
+    session: Session, jobs: Iterable[NewJob], *, now: datetime, chunk: int = 1000
+) -> int:
     """Bulk enqueue, skipping keys already used. Returns how many rows were new."""
+    begin_write(session)
     created = 0
     batch: list[dict] = []
     for job in jobs:
@@ -115,13 +124,20 @@ def enqueue_many(session: Session, jobs: Iterable[NewJob], *, now: datetime, chu
 
 
 def _insert_batch(session: Session, rows: list[dict]) -> int:
-    result = session.execute(_insert_ignoring_duplicates(session), rows)
-    return max(result.rowcount or 0, 0)
+    # An ORM bulk insert's result has no rowcount; count the ids the database returns.
+    stmt = _insert_ignoring_duplicates(session).returning(QueuedJob.id)
+    return len(session.scalars(stmt, rows).all())
+
+
+def _expired(now: datetime):  # noqa: ANN202
+    return and_(QueuedJob.status == "processing", QueuedJob.lease_expires_at < now)
 
 
 def _claimable(now: datetime, kinds: Sequence[str] | None, org_id: int | None):  # noqa: ANN202
     due = and_(QueuedJob.status == "pending", QueuedJob.run_at <= now)
-    abandoned = and_(QueuedJob.status == "processing", QueuedJob.lease_expires_at < now)
+    # A job whose worker died on its last attempt is not handed out again (a job that
+    # kills its worker would otherwise loop forever); recover_stale fails it.
+    abandoned = and_(_expired(now), QueuedJob.attempts < QueuedJob.max_attempts)
     conditions = [or_(due, abandoned)]
     if kinds:
         conditions.append(QueuedJob.kind.in_(list(kinds)))
@@ -143,8 +159,11 @@ def claim(
     """Lease up to `limit` due jobs to `owner`, oldest due first, atomically.
 
     Each claim counts as an attempt. Commit soon after: on SQLite the write lock is held
-    until then.
+    until then. The jobs come back detached from the session, so reading them after that
+    commit neither queries nor opens a (deferred, read-only) transaction that the next
+    `complete` would then have to upgrade.
     """
+    begin_write(session)
     picked = (
         select(QueuedJob.id)
         .where(_claimable(now, kinds, org_id))
@@ -167,6 +186,8 @@ def claim(
         .execution_options(synchronize_session=False, populate_existing=True)
     )
     jobs = list(session.scalars(stmt))
+    for job in jobs:
+        session.expunge(job)
     jobs.sort(key=lambda j: (j.run_at, j.id))
     return jobs
 
@@ -179,8 +200,16 @@ def _leased(job_id: int, owner: str):  # noqa: ANN202
     )
 
 
-def extend_lease(session: Session, job_id: int, owner: str, *, now: datetime, lease_seconds: int = DEFAULT_LEASE_SECONDS) -> bool:
+def extend_lease(
+    session: Session,
+    job_id: int,
+    owner: str,
+    *,
+    now: datetime,
+    lease_seconds: int = DEFAULT_LEASE_SECONDS,
+) -> bool:
     """Renew a lease still held by `owner`. Returns False if it was lost."""
+    begin_write(session)
     result = session.execute(
         update(QueuedJob)
         .where(_leased(job_id, owner))
@@ -190,8 +219,11 @@ def extend_lease(session: Session, job_id: int, owner: str, *, now: datetime, le
     return result.rowcount == 1
 
 
-def complete(session: Session, job_id: int, owner: str, *, now: datetime, result: dict | None = None) -> bool:
+def complete(
+    session: Session, job_id: int, owner: str, *, now: datetime, result: dict | None = None
+) -> bool:
     """Mark a leased job completed. Returns False if the lease was lost meanwhile."""
+    begin_write(session)
     outcome = session.execute(
         update(QueuedJob)
         .where(_leased(job_id, owner))
@@ -232,8 +264,12 @@ def fail(
     A retryable error with attempts left goes back to pending after a backoff; anything
     else is failed for good. Returns the new status, or None if the lease was lost.
     """
+    begin_write(session)
     job = session.scalars(
-        select(QueuedJob).where(_leased(job_id, owner)).execution_options(populate_existing=True)
+        select(QueuedJob)
+        .where(_leased(job_id, owner))
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if job is None:
         return None
@@ -251,17 +287,21 @@ def fail(
         values["run_at"] = now + timedelta(seconds=backoff_seconds(job.attempts, error_class))
     else:
         values["status"] = "failed"
-    session.execute(
+    written = session.execute(
         update(QueuedJob)
         .where(_leased(job_id, owner))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return values["status"]
+    # The lease may have passed to another worker between the read and this write.
+    return values["status"] if written.rowcount == 1 else None
 
 
-def cancel(session: Session, job_id: int, *, now: datetime, reason: str, org_id: int | None = None) -> bool:
+def cancel(
+    session: Session, job_id: int, *, now: datetime, reason: str, org_id: int | None = None
+) -> bool:
     """Cancel a pending job (with the reason kept as its last error). False if not pending."""
+    begin_write(session)
     conditions = [QueuedJob.id == job_id, QueuedJob.status == "pending"]
     if org_id is not None:
         conditions.append(QueuedJob.org_id == org_id)
@@ -276,6 +316,7 @@ def cancel(session: Session, job_id: int, *, now: datetime, reason: str, org_id:
 
 def cancel_where(session: Session, *conditions, now: datetime, reason: str) -> int:  # noqa: ANN002
     """Cancel every pending job matching the conditions. Returns how many."""
+    begin_write(session)
     result = session.execute(
         update(QueuedJob)
         .where(QueuedJob.status == "pending", *conditions)
@@ -287,6 +328,7 @@ def cancel_where(session: Session, *conditions, now: datetime, reason: str) -> i
 
 def retry(session: Session, job_id: int, *, now: datetime, org_id: int | None = None) -> bool:
     """Give a failed job a fresh set of attempts, due now. False if it was not failed."""
+    begin_write(session)
     conditions = [QueuedJob.id == job_id, QueuedJob.status == "failed"]
     if org_id is not None:
         conditions.append(QueuedJob.org_id == org_id)
@@ -300,25 +342,38 @@ def retry(session: Session, job_id: int, *, now: datetime, org_id: int | None = 
 
 
 def recover_stale(session: Session, *, now: datetime) -> int:
-    """Return jobs whose lease expired to pending (their worker died). Returns how many."""
-    result = session.execute(
-        update(QueuedJob)
-        .where(QueuedJob.status == "processing", QueuedJob.lease_expires_at < now)
-        .values(
-            status="pending",
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error="The worker stopped before finishing; retried.",
-            error_class="LEASE_EXPIRED",
-            updated_at=now,
+    """Return jobs whose lease expired (their worker died) to pending.
+
+    A job that had used its last attempt is failed instead. Returns how many jobs were
+    recovered or failed.
+    """
+    begin_write(session)
+    handled = 0
+    for has_attempts_left, status, message in (
+        (True, "pending", "The worker stopped before finishing; retried."),
+        (False, "failed", "The worker stopped before finishing on the last attempt."),
+    ):
+        attempts_left = QueuedJob.attempts < QueuedJob.max_attempts
+        result = session.execute(
+            update(QueuedJob)
+            .where(_expired(now), attempts_left if has_attempts_left else ~attempts_left)
+            .values(
+                status=status,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_error=message,
+                error_class="LEASE_EXPIRED",
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+        handled += result.rowcount or 0
+    return handled
 
 
 def purge_completed(session: Session, *, older_than: datetime) -> int:
     """Delete completed and cancelled jobs finished before `older_than`; failed ones stay."""
+    begin_write(session)
     result = session.execute(
         delete(QueuedJob)
         .where(QueuedJob.status.in_(("completed", "cancelled")), QueuedJob.updated_at < older_than)
@@ -346,4 +401,5 @@ def oldest_pending_due(session: Session, *conditions) -> datetime | None:  # noq
 
 def insert_raw(session: Session, rows: list[dict]) -> None:
     """Insert fully-formed rows (benchmarks and tests building large backlogs)."""
+    begin_write(session)
     session.execute(insert(QueuedJob), rows)

@@ -70,7 +70,7 @@ def system_health(
         current = MigrationContext.configure(session.connection()).get_current_heads()
         at_head = set(current) == set(heads)
         detail = f"at {', '.join(current) or 'nothing'}" + ("" if at_head else f"; latest is {', '.join(heads)}")
-        report.checks.append(Check("migrations", at_head, detail, "" if at_head else "Run `autopilot db upgrade`."))
+        report.checks.append(Check("migrations", at_head, detail, "" if at_head else "Run: autopilot db upgrade"))
 
     nodes = scheduler_service.live_nodes(session, now=now)
     report.checks.append(
@@ -78,7 +78,7 @@ def system_health(
             "scheduler",
             bool(nodes),
             f"{len(nodes)} scheduler process{'es' if len(nodes) != 1 else ''} alive" if nodes else "no scheduler process has checked in for 90 seconds",
-            "" if nodes else "Start the app with `autopilot serve` (or set SCHEDULER_ENABLED=1 for one process).",
+            "" if nodes else "Start the app with make run or autopilot serve, which run the scheduler (or set SCHEDULER_ENABLED=1).",
         )
     )
     if job_names:

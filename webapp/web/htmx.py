@@ -53,7 +53,8 @@ def redirect_to(location: str) -> Response:
 
 def unauthorized() -> Response:
     """Signed-out htmx requests get `HX-Redirect` to the login page instead of a fragment."""
-    login = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    login = url_for("auth.login", next=target)
     if htmx:
         response = make_response("", 401)
         response.headers["HX-Redirect"] = login

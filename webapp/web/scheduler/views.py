@@ -75,9 +75,11 @@ def run_now(job_name: str):  # noqa: ANN201
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    actor_id = current_user.id
     # End this request's transaction first: on SQLite it holds the write lock the job needs.
     db.session.commit()
-    outcome = service.start(job_name, trigger="manual", actor_id=current_user.id)
+    outcome = service.start(job_name, trigger="manual", actor_id=actor_id)
+    db.session.commit()  # drop any snapshot older than the job's run row
     context = _row_context(job_name)
     context["notice"] = {
         "running": "Started. This row updates when it finishes.",

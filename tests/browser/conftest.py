@@ -1,0 +1,135 @@
+"""Browser tests: the real app served over HTTP on 127.0.0.1, driven by Debian's Chromium.
+
+Fixtures: `live_server` (the base URL), `browser` (one Chromium per session), `page` (a
+fresh context per test). Helpers: `release_db()`, `sign_in(page, base, user)` and
+`shot(page, name)`, which saves a full-page PNG to $SCREENSHOT_DIR when it is set.
+
+The server thread and the test share the database through separate connections. On
+SQLite every transaction is BEGIN IMMEDIATE, so the test must end its transaction
+(`release_db()`) before the browser makes the server write, or the server waits on the
+test's lock.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD
+from webapp.extensions import db
+from webapp.models import User
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 5_000
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+# --- the server -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_config(app_config: dict) -> dict:
+    """The suite's config with the wall clock: a browser waits on real time (polling, runs)."""
+    return {**app_config, "CLOCK": None}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served by werkzeug on a background thread; yields its base URL."""
+    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def release_db() -> None:
+    """End the test's transaction so the server's connections can write (SQLite lock)."""
+    db.session.commit()
+    db.session.remove()
+
+
+# --- the browser ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {message}", pytrace=False)
+        pytest.skip(message)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def shot(page: Page, name: str) -> None:
+    """Save a full-page screenshot as $SCREENSHOT_DIR/<name>.png; nothing when unset."""
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, base: str, user: User | str, password: str = PASSWORD) -> None:
+    """Sign in through the login form and wait for the dashboard."""
+    email = user if isinstance(user, str) else user.email
+    release_db()
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")

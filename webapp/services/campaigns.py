@@ -1,0 +1,384 @@
+"""Auto-managed campaigns: creating them from the strategy, their tasks, results and budget history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.models import AutopilotConfig, BudgetChange, Campaign, CampaignMetric, CampaignTask, Organization
+from webapp.services.activity import log_activity
+from webapp.services.errors import DomainError
+
+CENT = Decimal("0.01")
+
+CHANNEL_LABELS = {
+    "meta_ads": "Meta ads",
+    "google_ads": "Google ads",
+    "email": "Email",
+    "sms": "SMS",
+    "whatsapp": "WhatsApp",
+    "seo": "SEO",
+    "content": "Content",
+    "referral": "Referrals",
+    "events": "Events",
+}
+
+# What a small business does to get each channel going; the checklist on the campaign page.
+CHANNEL_TASKS = {
+    "meta_ads": (
+        "Install the Meta pixel on your website so leads and sales are counted",
+        "Create a lead-form ad with your main message and one clear offer",
+        "Set the audience to the people and places chosen in the setup",
+        "Upload the Ads Manager results every week (Campaigns → Upload metrics)",
+    ),
+    "google_ads": (
+        "Set up Google Ads conversion tracking on your contact and checkout pages",
+        "Create a search campaign for your ten most important keywords",
+        "Write three responsive search ads using your key messages",
+        "Add negative keywords so you stop paying for clicks that never buy",
+        "Upload the campaign report every week (Campaigns → Upload metrics)",
+    ),
+    "email": (
+        "Import your existing customers and contacts (Leads → Import)",
+        "Write a welcome email for new sign-ups",
+        "Add a newsletter sign-up form to your website",
+        "Plan one email a month with news or an offer",
+    ),
+    "sms": (
+        "Ask for SMS consent on your forms and at the till",
+        "Write a short offer text (under 160 characters) with a clear call to action",
+        "Send reminders the day before appointments or collections",
+    ),
+    "whatsapp": (
+        "Connect a WhatsApp Business number",
+        "Write a greeting and quick replies for common questions",
+        "Add a click-to-chat link to your website and social profiles",
+    ),
+    "seo": (
+        "Claim and complete your Google Business Profile",
+        "Write one page per main product or service with the words customers search for",
+        "Ask five happy customers for a review this month",
+        "Give every page a clear title and description",
+    ),
+    "content": (
+        "Plan four posts for this month",
+        "Write a how-to article that answers a question customers often ask",
+        "Turn the article into three short social posts",
+    ),
+    "referral": (
+        "Choose a reward for customers who refer a friend",
+        "Ask your ten best customers for a referral",
+        "Add a “refer a friend” link to your emails and receipts",
+    ),
+    "events": (
+        "Pick a date and place for a local event or workshop",
+        "Create the sign-up form for the event",
+        "Invite your contacts two weeks ahead and remind them the day before",
+    ),
+}
+GENERIC_TASKS = (
+    "Decide what a good result from this channel looks like this month",
+    "Prepare the first piece of content or ad for this channel",
+    "Record this channel's results every week (Campaigns → Upload metrics)",
+)
+
+
+def channel_label(channel: str) -> str:
+    return CHANNEL_LABELS.get(channel) or channel.replace("_", " ").capitalize()
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    """The workspace's calendar date at `now` (metrics days are workspace-local dates)."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def month_start(today: date) -> date:
+    return today.replace(day=1)
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_DOWN)
+
+
+def allocate_budgets(monthly_budget: Decimal, percents: list[Decimal]) -> list[Decimal]:
+    """Split the monthly budget by percentages, in cents, never more than the budget in total.
+
+    Each share is rounded down to the cent and the left-over cents go to the largest
+    remainders, so shares summing to 100 use the budget exactly. Percentages summing to
+    more than 100 are scaled down; less than 100 leaves the rest unallocated.
+    """
+    cents = int(_cents(monthly_budget) * 100)
+    positive = [max(Fraction(p), Fraction(0)) for p in percents]
+    total_pct = sum(positive, Fraction(0))
+    if cents <= 0 or total_pct == 0:
+        return [Decimal("0.00") for _ in percents]
+    scale = max(total_pct, Fraction(100))
+    exact = [cents * p / scale for p in positive]
+    floors = [int(e) for e in exact]
+    target = int(cents * total_pct / scale)
+    order = sorted(range(len(exact)), key=lambda i: (exact[i] - floors[i], -i), reverse=True)
+    for i in order[: max(0, target - sum(floors))]:
+        floors[i] += 1
+    return [Decimal(f) / 100 for f in floors]
+
+
+def strategy_channels(strategy: dict) -> list[tuple[str, Decimal, str]]:
+    """(channel, percent, rationale) of a strategy, one entry per channel, in plan order."""
+    merged: dict[str, list] = {}
+    for item in (strategy or {}).get("channels") or []:
+        channel = str(item.get("channel") or "").strip()
+        if not channel:
+            continue
+        try:
+            percent = Decimal(str(item.get("percent") or 0))
+        except ArithmeticError:
+            percent = Decimal(0)
+        entry = merged.setdefault(channel, [Decimal(0), str(item.get("rationale") or "")])
+        entry[0] += percent
+    return [(channel, pct, why) for channel, (pct, why) in merged.items() if pct > 0]
+
+
+def create_campaigns_from_strategy(
+    session: Session, config: AutopilotConfig, org: Organization, *, now: datetime
+) -> list[Campaign]:
+    """One auto-managed campaign per strategy channel with its budget share and its tasks.
+
+    Writes a `campaign.created` activity row and an initial budget-history row for each.
+    The initial allocation counts as the budget's last change for the cooldown, so the
+    first optimisation judges a full week of results. Raises DomainError without channels.
+    """
+    channels = strategy_channels(config.strategy)
+    if not channels:
+        raise DomainError("The strategy has no channels with a budget share; re-run the setup.")
+    budgets = allocate_budgets(config.monthly_budget, [pct for _c, pct, _w in channels])
+    created = []
+    for position, ((channel, percent, rationale), budget) in enumerate(zip(channels, budgets, strict=True)):
+        label = channel_label(channel)
+        campaign = Campaign(
+            org_id=org.id, name=f"{label} — {org.name}"[:120], channel=channel, kind="auto",
+            auto_managed=True, status="active", monthly_budget=budget, budget_changed_at=now,
+            settings={"percent": str(percent), "rationale": rationale, "position": position},
+            created_at=now, updated_at=now,
+        )
+        session.add(campaign)
+        session.flush()
+        for i, title in enumerate(CHANNEL_TASKS.get(channel, GENERIC_TASKS)):
+            session.add(CampaignTask(org_id=org.id, campaign_id=campaign.id, position=i, title=title))
+        reason = (
+            f"Initial budget: {percent.normalize():f}% of the monthly budget of "
+            f"${config.monthly_budget:,.2f}, as the strategy planned."
+        )
+        session.add(BudgetChange(
+            org_id=org.id, campaign_id=campaign.id, before=Decimal("0.00"), after=budget,
+            rule="initial", reason=reason, details={"percent": str(percent)}, created_at=now,
+        ))
+        log_activity(
+            session, org, "campaign.created",
+            f"Created the campaign “{campaign.name}” with a monthly budget of ${budget:,.2f} "
+            f"({percent.normalize():f}% of ${config.monthly_budget:,.2f}). {rationale}".strip(),
+            now=now, entity=("campaign", campaign.id),
+            details={"channel": channel, "before": "0.00", "after": str(budget), "reason": reason},
+        )
+        created.append(campaign)
+    return created
+
+
+def toggle_task(session: Session, task: CampaignTask, *, actor_id: int, actor_name: str, now: datetime) -> CampaignTask:
+    """Tick a task off, or back on. Returns the task."""
+    task.done_at = None if task.done_at else now
+    verb = "ticked off" if task.done_at else "reopened"
+    log_activity(
+        session, task.org_id, "campaign.task_done" if task.done_at else "campaign.task_reopened",
+        f"{actor_name} {verb} “{task.title}” on “{task.campaign.name}”.",
+        now=now, entity=("campaign", task.campaign_id), actor_id=actor_id, details={"task_id": task.id},
+    )
+    session.flush()
+    return task
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    campaign: Campaign
+    spend: Decimal
+    clicks: int
+    leads: int
+    conversions: int
+    revenue: Decimal
+    tasks_done: int
+    tasks_total: int
+
+    @property
+    def spend_share(self) -> float | None:
+        budget = self.campaign.monthly_budget
+        return float(self.spend / budget) if budget else None
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return self.conversions / self.clicks if self.clicks else None
+
+
+def list_campaigns(session: Session, org: Organization, *, now: datetime) -> list[CampaignSummary]:
+    """The workspace's auto-managed campaigns with their results this month (workspace zone)."""
+    today = local_today(now, org.timezone)
+    campaigns = list(session.scalars(
+        select(Campaign).where(Campaign.org_id == org.id, Campaign.kind == "auto").order_by(Campaign.id)
+    ))
+    if not campaigns:
+        return []
+    m = CampaignMetric
+    totals = {
+        row.campaign_id: row
+        for row in session.execute(
+            select(
+                m.campaign_id, func.sum(m.spend).label("spend"), func.sum(m.clicks).label("clicks"),
+                func.sum(m.leads).label("leads"), func.sum(m.conversions).label("conversions"),
+                func.sum(m.revenue).label("revenue"),
+            )
+            .where(m.org_id == org.id, m.day >= month_start(today), m.day <= today)
+            .group_by(m.campaign_id)
+        )
+    }
+    t = CampaignTask
+    tasks = {
+        row.campaign_id: (int(row.done or 0), int(row.total))
+        for row in session.execute(
+            select(t.campaign_id, func.count(t.done_at).label("done"), func.count().label("total"))
+            .where(t.org_id == org.id).group_by(t.campaign_id)
+        )
+    }
+    result = []
+    for c in campaigns:
+        row = totals.get(c.id)
+        done, total = tasks.get(c.id, (0, 0))
+        result.append(CampaignSummary(
+            campaign=c,
+            spend=Decimal(row.spend or 0) if row else Decimal("0"),
+            clicks=int(row.clicks or 0) if row else 0,
+            leads=int(row.leads or 0) if row else 0,
+            conversions=int(row.conversions or 0) if row else 0,
+            revenue=Decimal(row.revenue or 0) if row else Decimal("0"),
+            tasks_done=done, tasks_total=total,
+        ))
+    return result
+
+
+def daily_metrics(session: Session, campaign: Campaign, *, today: date, days: int = 30) -> list[CampaignMetric]:
+    """The campaign's metrics of the last `days` days up to today, newest first."""
+    return list(session.scalars(
+        select(CampaignMetric)
+        .where(
+            CampaignMetric.org_id == campaign.org_id, CampaignMetric.campaign_id == campaign.id,
+            CampaignMetric.day > today - timedelta(days=days), CampaignMetric.day <= today,
+        )
+        .order_by(CampaignMetric.day.desc())
+    ))
+
+
+def budget_history(session: Session, campaign: Campaign, *, limit: int = 50) -> list[BudgetChange]:
+    """The campaign's budget changes, newest first, each with its reason."""
+    return list(session.scalars(
+        select(BudgetChange)
+        .where(BudgetChange.org_id == campaign.org_id, BudgetChange.campaign_id == campaign.id)
+        .order_by(BudgetChange.created_at.desc(), BudgetChange.id.desc())
+        .limit(limit)
+    ))
+
+
+# --- attributing leads to campaigns ---------------------------------------------------------
+
+# Lead.source -> the channel of the campaign that brought the lead. Sources that say how a
+# lead arrived rather than which channel brought it ("form", "api", "csv", "manual") map to
+# none: those leads stay unattributed.
+LEAD_SOURCE_CHANNELS = {
+    "meta_ads": "meta_ads", "facebook": "meta_ads", "instagram": "meta_ads", "meta": "meta_ads",
+    "google_ads": "google_ads", "google": "google_ads", "adwords": "google_ads",
+    "email": "email", "newsletter": "email",
+    "sms": "sms",
+    "whatsapp": "whatsapp",
+    "seo": "seo", "organic": "seo",
+    "content": "content", "blog": "content",
+    "referral": "referral",
+    "events": "events", "event": "events",
+}
+LEAD_SYNC_DAYS = 7
+
+
+def unattributed_leads(session: Session, org_ids: list[int], *, since: datetime) -> dict[int, list[tuple[int, str]]]:
+    """Leads since `since` with no campaign whose source names a channel, per workspace.
+
+    One query for all of `org_ids`. Returns {org_id: [(lead_id, channel), …]}.
+    """
+    from webapp.models import Lead
+
+    found: dict[int, list[tuple[int, str]]] = {}
+    if not org_ids:
+        return found
+    rows = session.execute(
+        select(Lead.id, Lead.org_id, Lead.source).where(
+            Lead.org_id.in_(org_ids), Lead.campaign_id.is_(None), Lead.created_at >= since,
+            Lead.source.in_(list(LEAD_SOURCE_CHANNELS)),
+        )
+    )
+    for lead_id, org_id, source in rows:
+        found.setdefault(org_id, []).append((lead_id, LEAD_SOURCE_CHANNELS[source]))
+    return found
+
+
+def attribute_leads(
+    session: Session, org_id: int, leads: list[tuple[int, str]], campaign_by_channel: dict[str, int], *, now: datetime
+) -> int:
+    """Link each (lead, channel) to the workspace's campaign of that channel. Returns how many.
+
+    Only leads still without a campaign change, so running it again links nothing twice.
+    Writes one `leads.attributed` activity row when it linked any.
+    """
+    from sqlalchemy import update
+
+    from webapp.models import Lead
+
+    params = [
+        {"lead_id": lead_id, "campaign_id": campaign_by_channel[channel]}
+        for lead_id, channel in leads if channel in campaign_by_channel
+    ]
+    if not params:
+        return 0
+    linked = 0
+    for p in params:
+        result = session.execute(
+            update(Lead)
+            .where(Lead.id == p["lead_id"], Lead.org_id == org_id, Lead.campaign_id.is_(None))
+            .values(campaign_id=p["campaign_id"], updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        linked += result.rowcount or 0
+    if linked:
+        per_channel: dict[str, int] = {}
+        for lead_id, channel in leads:
+            if channel in campaign_by_channel:
+                per_channel[channel] = per_channel.get(channel, 0) + 1
+        parts = ", ".join(f"{n} to {channel_label(ch)}" for ch, n in sorted(per_channel.items()))
+        log_activity(
+            session, org_id, "leads.attributed",
+            f"Linked {linked} lead{'s' if linked != 1 else ''} of the last {LEAD_SYNC_DAYS} days to the "
+            f"campaigns of their channels ({parts}).",
+            now=now, details={"linked": linked, "per_channel": per_channel},
+        )
+    return linked
+
+
+def sync_recent_leads(session: Session, org: Organization, *, now: datetime) -> int:
+    """Attribute one workspace's leads of the last 7 days to its auto-managed campaigns."""
+    campaigns = session.execute(
+        select(Campaign.channel, Campaign.id)
+        .where(Campaign.org_id == org.id, Campaign.auto_managed.is_(True))
+        .order_by(Campaign.id.desc())
+    )
+    by_channel = {channel: cid for channel, cid in campaigns}
+    leads = unattributed_leads(session, [org.id], since=now - timedelta(days=LEAD_SYNC_DAYS)).get(org.id, [])
+    return attribute_leads(session, org.id, leads, by_channel, now=now)
