@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from jobs.runner import JobContext
+from webapp import queue
 from webapp.extensions import db
 from webapp.services import scheduler as scheduler_service
-from webapp import queue
 from webapp.services.accounts import prune_login_failures
 
 
