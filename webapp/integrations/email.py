@@ -40,7 +40,14 @@ class Sender(Protocol):
     name: str
 
     def send(
-        self, session: Session, org_id: int | None, spec: EmailMessageSpec, *, purpose: str, now: datetime, test_mode: bool
+        self,
+        session: Session,
+        org_id: int | None,
+        spec: EmailMessageSpec,
+        *,
+        purpose: str,
+        now: datetime,
+        test_mode: bool,
     ) -> OutboxMessage | None: ...
 
 
@@ -50,7 +57,14 @@ class OutboxSender:
     name = "outbox"
 
     def send(
-        self, session: Session, org_id: int | None, spec: EmailMessageSpec, *, purpose: str, now: datetime, test_mode: bool
+        self,
+        session: Session,
+        org_id: int | None,
+        spec: EmailMessageSpec,
+        *,
+        purpose: str,
+        now: datetime,
+        test_mode: bool,
     ) -> OutboxMessage:
         row = OutboxMessage(
             org_id=org_id,
@@ -110,4 +124,6 @@ def send_email(
     Returns the outbox row when the message went to the outbox (the default setup), None
     when a real provider took it. Test mode records the message as a test.
     """
-    return configured_sender(org_id).send(session, org_id, spec, purpose=purpose, now=now, test_mode=test_mode)
+    return configured_sender(org_id).send(
+        session, org_id, spec, purpose=purpose, now=now, test_mode=test_mode
+    )

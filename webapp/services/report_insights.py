@@ -46,8 +46,16 @@ SYSTEM_PROMPT = (
 
 # Keys of the facts an AI model needs; the per-day series stay out of the prompt.
 PROMPT_KEYS = (
-    "week_start", "week_end", "timezone", "totals", "previous", "changes", "channels",
-    "unattributed_leads", "top_channel", "best_day",
+    "week_start",
+    "week_end",
+    "timezone",
+    "totals",
+    "previous",
+    "changes",
+    "channels",
+    "unattributed_leads",
+    "top_channel",
+    "best_day",
 )
 
 
@@ -66,8 +74,14 @@ def ratio(value: str | Decimal | None) -> str:
     return "—" if value is None else f"{Decimal(value):.2f}×"
 
 
+def pct_text(pct: float) -> str:
+    """'44%', or '2.5%' under 10% where the decimal still matters."""
+    value = abs(pct)
+    return f"{value:.0f}%" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".") + "%"
+
+
 def _pct(change: dict) -> str:
-    return f"{abs(change['pct']):.0f}%"
+    return pct_text(change["pct"])
 
 
 def _day_name(day: str) -> str:
@@ -86,7 +100,10 @@ def _headline(totals: dict) -> str:
         if totals["cost_per_lead"] is not None:
             text += f" ({money(totals['cost_per_lead'])} per lead)"
         if revenue > 0:
-            return text + f" and {money(revenue)} of revenue: every $1 spent brought back {money(Decimal(totals['roi']))}."
+            return (
+                text
+                + f" and {money(revenue)} of revenue: every $1 spent brought back {money(Decimal(totals['roi']))}."
+            )
         return text + ", and no revenue was recorded."
     if revenue > 0:
         return f"You got {leads} {noun} and {money(revenue)} of revenue with no recorded spend."
@@ -103,10 +120,15 @@ def _top_channel(facts: dict) -> str | None:
         parts.append(f"{money(top['revenue'])} of revenue")
     if top["leads"]:
         share = f"{top['leads']} of {leads_total} leads" if leads_total else f"{top['leads']} leads"
-        parts.append(share + (f" at {money(top['cost_per_lead'])} per lead" if top["cost_per_lead"] else ""))
+        parts.append(
+            share + (f" at {money(top['cost_per_lead'])} per lead" if top["cost_per_lead"] else "")
+        )
     text = f"{top['label']} was the top channel: " + " and ".join(parts)
     priced = _with_leads_and_spend(facts["channels"])
-    if len(priced) > 1 and min(priced, key=lambda c: Decimal(c["cost_per_lead"]))["channel"] == top["channel"]:
+    if (
+        len(priced) > 1
+        and min(priced, key=lambda c: Decimal(c["cost_per_lead"]))["channel"] == top["channel"]
+    ):
         text += ", the cheapest channel per lead"
     return text + "."
 
@@ -120,7 +142,14 @@ def _trend(facts: dict) -> str | None:
         fell = f"leads fell {_pct(leads)}" if leads["direction"] == "down" else "leads stayed flat"
         return f"Spend rose {_pct(spend)} but {fell} ({prev['leads']} → {facts['totals']['leads']}): the extra budget did not bring more leads."
     if spend["direction"] == "down" and leads["direction"] == "up":
-        return f"Spend fell {_pct(spend)} while leads rose {_pct(leads)}: more leads for less money."
+        return (
+            f"Spend fell {_pct(spend)} while leads rose {_pct(leads)}: more leads for less money."
+        )
+    if spend["direction"] == "up" and leads["direction"] == "up":
+        return (
+            f"Leads rose {_pct(leads)} ({prev['leads']} → {facts['totals']['leads']}) "
+            f"on {_pct(spend)} more spend."
+        )
     if leads["direction"] in ("up", "down"):
         verb = "rose" if leads["direction"] == "up" else "fell"
         return f"Leads {verb} {_pct(leads)} on the previous week ({prev['leads']} → {facts['totals']['leads']})."
@@ -157,7 +186,9 @@ def _insights(facts: dict) -> list[str]:
     other = facts["unattributed_leads"]
     if other and len(out) < MAX_ITEMS:
         noun = "lead was" if other == 1 else "leads were"
-        out.append(f"{other} {noun} not linked to a campaign (website form, import or API without a campaign).")
+        out.append(
+            f"{other} {noun} not linked to a campaign (website form, import or API without a campaign)."
+        )
     return out[:MAX_ITEMS]
 
 
@@ -180,20 +211,37 @@ def _recommendations(facts: dict) -> list[str]:
         )
     spend, revenue = Decimal(totals["spend"]), Decimal(totals["revenue"])
     if spend > 0 and revenue == 0:
-        out.append("Record revenue with your campaign results (the revenue column of the CSV or API) so ROI can be measured.")
+        out.append(
+            "Record revenue with your campaign results (the revenue column of the CSV or API) so ROI can be measured."
+        )
     elif spend > 0 and revenue < spend:
         earners = [c for c in channels if c["roi"] is not None and Decimal(c["roi"]) >= 1]
         if earners:
             names = ", ".join(f"{c['label']} ({ratio(c['roi'])})" for c in earners[:3])
-            out.append(f"Revenue did not cover spend this week: favour the channels that paid for themselves: {names}.")
+            out.append(
+                f"Revenue did not cover spend this week: favour the channels that paid for themselves: {names}."
+            )
         else:
             out.append(
                 f"Revenue ({money(revenue)}) did not cover spend ({money(spend)}) on any channel: "
                 "review your offer and landing pages before raising budgets."
             )
+    if revenue >= spend > 0:
+        losers = [  # channels with no lead at all are flagged above
+            c
+            for c in channels
+            if c["leads"] and c["roi"] is not None and Decimal(c["roi"]) < Decimal("0.5")
+        ]
+        for c in losers[:2]:
+            out.append(
+                f"{c['label']} brought back only {money(Decimal(c['roi']))} per $1 spent: "
+                "trim its budget or refresh its ads and offer."
+            )
     changes = facts["changes"]
     if changes["spend"]["direction"] == "up" and changes["leads"]["direction"] == "down":
-        out.append("Hold budgets steady until leads recover: the last increase in spend did not pay off.")
+        out.append(
+            "Hold budgets steady until leads recover: the last increase in spend did not pay off."
+        )
     other = facts["unattributed_leads"]
     if other and totals["leads"] and other * 10 >= totals["leads"] * 3:
         out.append(
@@ -203,7 +251,9 @@ def _recommendations(facts: dict) -> list[str]:
     if not out:
         top = next((c for c in channels if c["channel"] == facts["top_channel"]), None)
         if top:
-            out.append(f"Keep the current mix: {top['label']} is leading and no channel is wasting budget.")
+            out.append(
+                f"Keep the current mix: {top['label']} is leading and no channel is wasting budget."
+            )
     return out[:MAX_ITEMS]
 
 
@@ -215,7 +265,9 @@ def builtin_insights(facts: dict) -> dict:
     totals = facts["totals"]
     if totals["leads"] == 0 and Decimal(totals["spend"]) == 0 and Decimal(totals["revenue"]) == 0:
         return {
-            "insights": [f"No leads, spend or revenue were recorded for the week of {_day_name(facts['week_start'])}."],
+            "insights": [
+                f"No leads, spend or revenue were recorded for the week of {_day_name(facts['week_start'])}."
+            ],
             "recommendations": [
                 "Import your ad platforms' daily results (CSV) and send leads to the inbox "
                 "(website form, import or API) so the next report has numbers to work with."

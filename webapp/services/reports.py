@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from webapp.integrations.ai import BUILTIN_MODEL, complete_json
 from webapp.models import Campaign, CampaignMetric, Lead, Organization, WeeklyReport
 from webapp.services.report_insights import (
     INSIGHTS_SCHEMA,
@@ -183,7 +184,9 @@ def change(current: Decimal | int | None, previous: Decimal | int | None) -> dic
     if current is None:
         return {"direction": "none", "pct": None}
     if previous is None or previous == 0:
-        return {"direction": "flat", "pct": 0.0} if current == 0 else {"direction": "new", "pct": None}
+        return (
+            {"direction": "flat", "pct": 0.0} if current == 0 else {"direction": "new", "pct": None}
+        )
     pct = round(float((Decimal(current) - Decimal(previous)) / Decimal(previous) * 100), 1)
     return {"direction": "up" if pct > 0 else "down" if pct < 0 else "flat", "pct": pct}
 
@@ -213,27 +216,37 @@ def _totals(figures: WeekFigures) -> dict:
 def _channel_rows(figures: WeekFigures, top: str | None) -> list[dict]:
     order = sorted(
         (k for k in figures.channels if k != OTHER),
-        key=lambda k: (k != top, -figures.channels[k].revenue, -figures.channels[k].leads, -figures.channels[k].spend, k),
+        key=lambda k: (
+            k != top,
+            -figures.channels[k].revenue,
+            -figures.channels[k].leads,
+            -figures.channels[k].spend,
+            k,
+        ),
     )
     rows = []
     for key in order:
         c = figures.channels[key]
         channel_roi = roi(c.revenue, c.spend)
-        rows.append({
-            "channel": key,
-            "label": channel_label(key),
-            "leads": c.leads,
-            "spend": _money(c.spend),
-            "revenue": _money(c.revenue),
-            "clicks": c.clicks,
-            "conversions": c.conversions,
-            "cost_per_lead": _money(cost_per_lead(c.spend, c.leads)),
-            "roi": None if channel_roi is None else str(channel_roi),
-        })
+        rows.append(
+            {
+                "channel": key,
+                "label": channel_label(key),
+                "leads": c.leads,
+                "spend": _money(c.spend),
+                "revenue": _money(c.revenue),
+                "clicks": c.clicks,
+                "conversions": c.conversions,
+                "cost_per_lead": _money(cost_per_lead(c.spend, c.leads)),
+                "roi": None if channel_roi is None else str(channel_roi),
+            }
+        )
     return rows
 
 
-def gather_facts(session: Session, org: Organization, week_start: date | None, now: datetime) -> dict:
+def gather_facts(
+    session: Session, org: Organization, week_start: date | None, now: datetime
+) -> dict:
     """Everything the report states about one week, as JSON-ready data (money as strings).
 
     `week_start` None means the last complete week. Only reads.
@@ -265,11 +278,16 @@ def gather_facts(session: Session, org: Organization, week_start: date | None, n
         "channels": channels,
         "unattributed_leads": current.channels[OTHER].leads if OTHER in current.channels else 0,
         "top_channel": top,
-        "best_day": {"day": days[best].isoformat(), "leads": per_day[best]} if per_day[best] else None,
+        "best_day": {"day": days[best].isoformat(), "leads": per_day[best]}
+        if per_day[best]
+        else None,
         "days": [d.isoformat() for d in days],
         "series": {
             "leads": {key: current.daily_leads.get(key, [0] * 7) for key in lead_keys},
-            "spend": {key: [_money(v) for v in current.daily_spend.get(key, [Decimal("0")] * 7)] for key in keys},
+            "spend": {
+                key: [_money(v) for v in current.daily_spend.get(key, [Decimal("0")] * 7)]
+                for key in keys
+            },
         },
     }
 
@@ -296,8 +314,6 @@ def write_insights(session: Session, org: Organization, facts: dict, now: dateti
     The AI layer falls back to `builtin_insights` by itself (no key, budget spent, invalid
     answer) and says why; an answer that validates but carries nothing usable falls back here.
     """
-    from webapp.integrations.ai import complete_json
-
     result = complete_json(
         session,
         org.id,
@@ -311,29 +327,41 @@ def write_insights(session: Session, org: Organization, facts: dict, now: dateti
     data = clean_insights(result.data)
     if data is None:
         data = builtin_insights(facts)
-        return Insights(data["insights"], data["recommendations"], "builtin", "planner",
-                        f"the {result.provider} answer had no usable insights")
-    return Insights(data["insights"], data["recommendations"], result.provider, result.model, result.fallback_reason)
+        reason = f"the {result.provider} answer had no usable insights"
+        return Insights(data["insights"], data["recommendations"], "builtin", BUILTIN_MODEL, reason)
+    return Insights(
+        data["insights"],
+        data["recommendations"],
+        result.provider,
+        result.model,
+        result.fallback_reason,
+    )
 
 
 # --- the stored report --------------------------------------------------------------------
 
 
-def save_report(session: Session, org: Organization, facts: dict, words: Insights, now: datetime) -> WeeklyReport:
+def save_report(
+    session: Session, org: Organization, facts: dict, words: Insights, now: datetime
+) -> WeeklyReport:
     """Insert or update the workspace's report for the week of `facts` (one row per week).
 
     What was already emailed is kept, so regenerating a week never emails it again.
     """
     week_start = date.fromisoformat(facts["week_start"])
     report = session.scalars(
-        select(WeeklyReport).where(WeeklyReport.org_id == org.id, WeeklyReport.week_start == week_start)
+        select(WeeklyReport).where(
+            WeeklyReport.org_id == org.id, WeeklyReport.week_start == week_start
+        )
     ).one_or_none()
     kept = {}
     if report is None:
         report = WeeklyReport(org_id=org.id, week_start=week_start)
         session.add(report)
     else:
-        kept = {k: v for k, v in (report.summary or {}).items() if k in ("emailed_to", "emailed_at")}
+        kept = {
+            k: v for k, v in (report.summary or {}).items() if k in ("emailed_to", "emailed_at")
+        }
     totals = facts["totals"]
     report.week_end = date.fromisoformat(facts["week_end"])
     report.leads = totals["leads"]
@@ -346,7 +374,11 @@ def save_report(session: Session, org: Organization, facts: dict, words: Insight
     report.written_by = words.written_by
     report.summary = {
         **facts,
-        "ai": {"provider": words.provider, "model": words.model, "fallback_reason": words.fallback_reason},
+        "ai": {
+            "provider": words.provider,
+            "model": words.model,
+            "fallback_reason": words.fallback_reason,
+        },
         "emailed_to": kept.get("emailed_to", []),
         **({"emailed_at": kept["emailed_at"]} if "emailed_at" in kept else {}),
     }
@@ -355,7 +387,9 @@ def save_report(session: Session, org: Organization, facts: dict, words: Insight
     return report
 
 
-def build_weekly_report(session: Session, org: Organization, week_start: date | None, now: datetime) -> WeeklyReport:
+def build_weekly_report(
+    session: Session, org: Organization, week_start: date | None, now: datetime
+) -> WeeklyReport:
     """Build (or rebuild) the report of the week starting `week_start` (None: the last
     complete week) and return the stored row. Raises ValueError for a non-Monday."""
     facts = gather_facts(session, org, week_start, now)
@@ -367,13 +401,23 @@ def build_weekly_report(session: Session, org: Organization, week_start: date | 
 
 def latest_report(session: Session, org_id: int) -> WeeklyReport | None:
     return session.scalars(
-        select(WeeklyReport).where(WeeklyReport.org_id == org_id).order_by(WeeklyReport.week_start.desc()).limit(1)
+        select(WeeklyReport)
+        .where(WeeklyReport.org_id == org_id)
+        .order_by(WeeklyReport.week_start.desc())
+        .limit(1)
     ).first()
 
 
-def report_history(session: Session, org_id: int, page: int = 1, per_page: int = HISTORY_PAGE_SIZE) -> tuple[list[WeeklyReport], int]:
+def report_history(
+    session: Session, org_id: int, page: int = 1, per_page: int = HISTORY_PAGE_SIZE
+) -> tuple[list[WeeklyReport], int]:
     """One page of the workspace's reports, newest week first, and the number of pages."""
-    total = session.scalar(select(func.count()).select_from(WeeklyReport).where(WeeklyReport.org_id == org_id)) or 0
+    total = (
+        session.scalar(
+            select(func.count()).select_from(WeeklyReport).where(WeeklyReport.org_id == org_id)
+        )
+        or 0
+    )
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     rows = session.scalars(
@@ -393,23 +437,3 @@ def previous_report(session: Session, report: WeeklyReport) -> WeeklyReport | No
         .order_by(WeeklyReport.week_start.desc())
         .limit(1)
     ).first()
-
-
-def chart_data(report: WeeklyReport) -> dict:
-    """The per-channel per-day series of a report, labelled, for the charts and their tables."""
-    summary = report.summary or {}
-    days = summary.get("days") or [(report.week_start + timedelta(days=i)).isoformat() for i in range(7)]
-    series = summary.get("series") or {}
-
-    def labelled(kind: str) -> list[dict]:
-        return [
-            {"channel": key, "label": channel_label(key), "values": values}
-            for key, values in (series.get(kind) or {}).items()
-        ]
-
-    return {
-        "days": days,
-        "day_labels": [date.fromisoformat(d).strftime("%a %-d %b") for d in days],
-        "leads": labelled("leads"),
-        "spend": labelled("spend"),
-    }
