@@ -1,13 +1,15 @@
 """When a job runs: the APScheduler trigger, the schedule in words, and the period key.
 
 The period key names the slot a run belongs to (`2026-11-22` for a daily job), so the
-(job, period) unique row makes a slot run once however many processes tick.
+(job, period) unique row makes a slot run once however many processes tick. A slot starts
+at its scheduled time, so a tick that the misfire grace lets run late (23:30 fired at
+00:10) still counts for the slot it was scheduled in, not the next one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -38,7 +40,12 @@ class EveryMinutes:
 
     def period(self, now: datetime) -> str:
         now = now.astimezone(UTC)
-        slot = now.replace(minute=now.minute - now.minute % self.minutes, second=0, microsecond=0)
+        if self.minutes == 60:
+            slot = now.replace(minute=self.at_minute, second=0, microsecond=0)
+            if slot > now:
+                slot -= timedelta(hours=1)
+        else:
+            slot = now.replace(minute=now.minute - now.minute % self.minutes, second=0, microsecond=0)
         return slot.strftime("%Y-%m-%dT%H:%M")
 
     @property
@@ -58,7 +65,11 @@ class Daily:
         return f"Every day at {self.hour:02d}:{self.minute:02d} UTC"
 
     def period(self, now: datetime) -> str:
-        return now.astimezone(UTC).strftime("%Y-%m-%d")
+        now = now.astimezone(UTC)
+        slot = now.replace(hour=self.hour, minute=self.minute, second=0, microsecond=0)
+        if slot > now:
+            slot -= timedelta(days=1)
+        return slot.strftime("%Y-%m-%d")
 
     misfire_grace_seconds = 3600
 
@@ -76,7 +87,12 @@ class Weekly:
         return f"{DAY_NAMES[self.weekday]} at {self.hour:02d}:{self.minute:02d} UTC"
 
     def period(self, now: datetime) -> str:
-        year, week, _ = now.astimezone(UTC).isocalendar()
+        now = now.astimezone(UTC)
+        day = now - timedelta(days=(now.weekday() - self.weekday) % 7)
+        slot = day.replace(hour=self.hour, minute=self.minute, second=0, microsecond=0)
+        if slot > now:
+            slot -= timedelta(days=7)
+        year, week, _ = slot.isocalendar()
         return f"{year}-W{week:02d}"
 
     misfire_grace_seconds = 3600

@@ -4,11 +4,13 @@
     outcome = run_job(app, "housekeeping", trigger="manual", actor_id=7)
 
 A tick whose period already ran is skipped; a run whose holder died (its row still
-`running` while we hold the lock) is taken over as a new attempt.
+`running` while we hold the lock) is taken over as a new attempt. A slot is ticked once,
+so `resume_abandoned`, run every minute by each scheduler, re-ticks such runs.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -19,14 +21,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from jobs import locks
 from jobs.schedule import JobSpec, node_id
 from webapp import clock
 from webapp.db_setup import begin_write
 from webapp.extensions import db
-from webapp.models import JobRun
+from webapp.models import JobRun, SchedulerLock
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,6 @@ class JobContext:
         if self.lost.is_set():
             raise RuntimeError("lease lost to another process; stopping")
         db.session.commit()
-        begin_write(db.session)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,30 @@ def run_job(
             db.session.remove()
 
 
+def resume_abandoned(app: Flask) -> list[str]:
+    """Take over runs of the current period whose holder died mid-job.
+
+    Every process's tick for a slot fires at the same moment and the losers see "locked",
+    so nobody would tick that slot again: a run whose process died would stay `running`
+    and its work unfinished until the next slot. This finds such runs (row `running`,
+    job lock free or expired) and runs them again under the lock. Runs of past periods
+    are left alone. Returns the jobs it ran.
+    """
+    with app.app_context():
+        now = clock.now()
+        specs = app.extensions["jobs"].specs
+        current = {name: spec.schedule.period(now) for name, spec in specs.items()}
+        running = db.session.execute(
+            select(JobRun.job, JobRun.period).where(JobRun.status == "running", JobRun.job.in_(list(specs)))
+        ).all()
+        held = set(db.session.scalars(select(SchedulerLock.name).where(SchedulerLock.expires_at >= now)))
+    abandoned = sorted({job for job, period in running if current[job] == period and f"job:{job}" not in held})
+    for name in abandoned:
+        log.warning("job %s: the process running %s stopped; taking over", name, current[name])
+        run_job(app, name)
+    return abandoned
+
+
 def _execute(app, spec, run_id, attempt, holder, lock_name, now, period, trigger, org_id, actor_id) -> RunOutcome:  # noqa: ANN001, PLR0913
     engine = db.engine
 
@@ -142,8 +168,8 @@ def _execute(app, spec, run_id, attempt, holder, lock_name, now, period, trigger
     ctx = JobContext(app, now, period, trigger, run_id, org_id, actor_id, heartbeat.lost)
     started = time.monotonic()
     status, error, summary = "succeeded", None, {}
+    _writes_on_demand(db.session())
     try:
-        begin_write(db.session)
         summary = spec.func(ctx) or {}
         db.session.commit()
     except Exception as exc:
@@ -152,6 +178,7 @@ def _execute(app, spec, run_id, attempt, holder, lock_name, now, period, trigger
         log.error("job %s failed:\n%s", spec.name, traceback.format_exc())
     finally:
         heartbeat.stop()
+    summary = _storable(summary)
     if attempt > 1:
         summary = {**summary, "resumed": f"attempt {attempt}: the previous holder stopped before finishing"}
     duration_ms = int((time.monotonic() - started) * 1000)
@@ -163,6 +190,26 @@ def _execute(app, spec, run_id, attempt, holder, lock_name, now, period, trigger
     db.session.commit()
     log.info("job %s %s in %d ms (%s)", spec.name, status, duration_ms, period)
     return RunOutcome(status, run_id, error or "")
+
+
+def _writes_on_demand(session: Session) -> None:
+    """Begin each of the job's transactions as a write transaction, at its first statement.
+
+    On SQLite a job's read-then-write needs BEGIN IMMEDIATE (see db_setup). Opening it
+    eagerly, at the start and after each checkpoint, held the one write lock while the job
+    did anything else: its own heartbeat could not renew the lease (so another process took
+    the run over) and every other writer waited. A no-op on PostgreSQL.
+    """
+    event.listen(session, "do_orm_execute", lambda state: begin_write(state.session))
+
+
+def _storable(summary: dict) -> dict:
+    """The summary as the JSON column will hold it: values JSON cannot encode become text.
+
+    Otherwise a job returning, say, a datetime would fail the final UPDATE, leave its row
+    `running`, and be run again by every later tick of the period as a "takeover".
+    """
+    return json.loads(json.dumps(summary, default=str))
 
 
 def _clock_in(app: Flask) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime
 
@@ -10,6 +11,8 @@ from flask import Flask
 from jobs.periods import next_run
 from jobs.runner import RunOutcome, run_job
 from jobs.schedule import JobSpec, registry
+
+log = logging.getLogger(__name__)
 
 
 class JobService:
@@ -37,7 +40,11 @@ class JobService:
             ready.set()
 
         def target() -> None:
-            final = run_job(self.app, name, trigger=trigger, actor_id=actor_id, org_id=org_id, on_claimed=claimed)
+            try:
+                final = run_job(self.app, name, trigger=trigger, actor_id=actor_id, org_id=org_id, on_claimed=claimed)
+            except Exception as exc:  # e.g. the database refused the lock: say so, not "running"
+                log.exception("job %s could not start", name)
+                final = RunOutcome("failed", message=f"Could not start: {type(exc).__name__}: {exc}")
             if not ready.is_set():
                 claimed(final)
 

@@ -106,11 +106,11 @@ def _wipe(app: Flask) -> None:
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
+            # DELETE is far cheaper than TRUNCATE for the handful of rows a test leaves.
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
             if db.engine.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(text(f"DELETE FROM {table}"))
+                conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
         db.engine.dispose()
 
 
