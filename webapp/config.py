@@ -88,4 +88,38 @@ def load_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "LOG_LEVEL": env_str("LOG_LEVEL", "INFO"),
+        # AI: with no key the built-in planner writes (DESIGN invariant 5).
+        "OPENAI_API_KEY": env_str("OPENAI_API_KEY"),
+        "OPENAI_BASE_URL": env_str("OPENAI_BASE_URL"),
+        "OPENAI_MODEL": env_str("OPENAI_MODEL", "gpt-4o-mini"),
+        "OPENAI_TIMEOUT_SECONDS": env_int("OPENAI_TIMEOUT_SECONDS", 30, minimum=1),
+        **delivery_config(),
+    }
+
+
+def delivery_config() -> dict:
+    """Email (SMTP) and SMS/WhatsApp (Twilio) settings; unset means the local outbox."""
+    port = env_int("SMTP_PORT", 587, minimum=1)
+    use_ssl = env_bool("SMTP_SSL", port == 465)
+    starttls = env_bool("SMTP_STARTTLS", port == 587 and not use_ssl)
+    if use_ssl and starttls:
+        raise ConfigError("SMTP_SSL and SMTP_STARTTLS cannot both be on: pick one")
+    return {
+        "SMTP_HOST": env_str("SMTP_HOST"),
+        "SMTP_PORT": port,
+        "SMTP_USERNAME": env_str("SMTP_USERNAME"),
+        "SMTP_PASSWORD": env_str("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": starttls,
+        "SMTP_SSL": use_ssl,
+        "SMTP_FROM": env_str("SMTP_FROM"),
+        "SMTP_TIMEOUT_SECONDS": env_int("SMTP_TIMEOUT_SECONDS", 20, minimum=1),
+        "TWILIO_ACCOUNT_SID": env_str("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": env_str("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM": env_str("TWILIO_FROM"),
+        "TWILIO_WHATSAPP_FROM": env_str("TWILIO_WHATSAPP_FROM"),
+        "TWILIO_TIMEOUT_SECONDS": env_int("TWILIO_TIMEOUT_SECONDS", 15, minimum=1),
+        # Tests only: the local fake Twilio server (the client has no base-URL option).
+        "TWILIO_API_BASE": env_str("TWILIO_API_BASE"),
+        "EMAIL_PER_MINUTE": env_int("EMAIL_PER_MINUTE", 600, minimum=0),
+        "SMS_PER_MINUTE": env_int("SMS_PER_MINUTE", 60, minimum=0),
     }

@@ -1,0 +1,1 @@
+"""The autopilot page and its setup wizard."""
