@@ -150,6 +150,11 @@ def app_config(database_url: str, clock: Clock) -> dict:
         "TESTING": True,
         "CLOCK": clock,
         "SCHEDULER_ENABLED": False,
+        # Hermetic: a developer's .env must never make tests talk to real providers.
+        "OPENAI_API_KEY": None,
+        "SMTP_HOST": None,
+        "TWILIO_ACCOUNT_SID": None,
+        "SERVICE_TOKEN": None,
     }
 
 
