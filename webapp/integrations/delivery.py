@@ -1,0 +1,253 @@
+"""The one door the sending engine uses to deliver a message, whatever the channel.
+
+    with open_channel(org_id, "email", engine=engine, clock=clock) as channel:
+        for message in batch:
+            receipt = channel.send(message)   # SendReceipt, or raises IntegrationError
+
+`send` checks the address first (an invalid one raises INVALID_RECIPIENT at once, with no
+provider call), then calls the provider under the (workspace, provider) circuit breaker.
+Test-mode messages are recorded in the outbox as tests and never sent. Pacing is the
+caller's: `rate_per_minute(channel)` with `resilience.take_tokens` on `pacing_keys(...)`.
+
+The breaker's state is shared through the database; to keep the per-message cost to the
+provider call itself, a channel consults it at the start of a batch, again every few
+seconds, and whenever the last call failed, and writes successes when the breaker needs
+resetting or the batch ends (failures are written at once).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from webapp.integrations import addresses
+from webapp.integrations.email import (
+    EmailMessageSpec,
+    OutboxBatch,
+    SendReceipt,
+    SmtpConnection,
+    message_id,
+    smtp_settings,
+)
+from webapp.integrations.resilience import TRIPS_BREAKER, Breaker, CircuitOpen, IntegrationError
+from webapp.integrations.sms import OutboxSmsSender, TwilioSender, twilio_settings
+
+__all__ = [
+    "ChannelSender",
+    "CircuitOpen",
+    "IntegrationError",
+    "OutgoingMessage",
+    "SendReceipt",
+    "open_channel",
+    "pacing_keys",
+    "provider_for",
+    "rate_per_minute",
+    "status_callback_url",
+]
+
+CHANNELS = ("email", "sms", "whatsapp")
+RECHECK_SECONDS = 5.0  # how stale a batch's view of the shared breaker may get
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One rendered message to one recipient."""
+
+    channel: str  # email | sms | whatsapp
+    to: str
+    subject: str = ""
+    text: str = ""
+    html: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    message_id: str | None = None  # email: "<…@…>", derived from the job (see email.message_id_for)
+    status_callback: str | None = None  # SMS/WhatsApp: URL carrying our send id
+    org_id: int | None = None
+    purpose: str = "sequence"
+    test_mode: bool = False
+
+
+def provider_for(channel: str, org_id: int | None = None) -> str:
+    """Who delivers `channel` for this workspace: "smtp" | "twilio" | "outbox"."""
+    if channel == "email":
+        return "smtp" if smtp_settings(org_id) is not None else "outbox"
+    if channel in ("sms", "whatsapp"):
+        return "twilio" if twilio_settings(org_id) is not None else "outbox"
+    raise ValueError(f"unknown channel {channel!r}")
+
+
+def rate_per_minute(channel: str) -> float:
+    """The pacing of `channel` in messages per minute (0 = unpaced). WhatsApp shares SMS's rate."""
+    name = "EMAIL_PER_MINUTE" if channel == "email" else "SMS_PER_MINUTE"
+    defaults = {"EMAIL_PER_MINUTE": 600, "SMS_PER_MINUTE": 60}
+    value = current_app.config.get(name, defaults[name]) if has_app_context() else defaults[name]
+    return float(value)
+
+
+def pacing_keys(org_id: int | None, channel: str) -> tuple[str, str]:
+    """Token-bucket keys for `channel`: the provider as a whole, and this workspace on it."""
+    provider = provider_for(channel, org_id)
+    lane = "email" if channel == "email" else "sms"
+    return f"{provider}:{lane}", f"{provider}:{lane}:org:{org_id or 0}"
+
+
+def status_callback_url(send_id: int) -> str:
+    """Where Twilio reports a message's delivery: our webhook with the send id in the path."""
+    base = (current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+    return f"{base}/webhooks/twilio/status/{int(send_id)}"
+
+
+class _BatchBreaker:
+    """A batch's use of the shared Breaker: refuse while open, count every failure at once."""
+
+    def __init__(self, breaker: Breaker, clock: Callable[[], datetime]) -> None:
+        self.breaker = breaker
+        self.clock = clock
+        self.checked_at: float | None = None
+        self.must_check = True  # at the start, and after a failure or a half-open trial
+        self.must_record_success = True  # the first success resets failures counted elsewhere
+        self.unrecorded: tuple[datetime, int] | None = None
+        self.open_until: datetime | None = None
+
+    def before(self) -> None:
+        now = self.clock()
+        if self.open_until is not None and now < self.open_until:
+            raise CircuitOpen(self.breaker.provider, self.open_until)
+        stale = self.checked_at is None or time.monotonic() - self.checked_at > RECHECK_SECONDS
+        if self.must_check or stale:
+            try:
+                trial = self.breaker.before_call(now)
+            except CircuitOpen as exc:
+                self.open_until = exc.retry_at
+                raise
+            self.open_until = None
+            self.checked_at = time.monotonic()
+            self.must_check = trial is not None
+            self.must_record_success = self.must_record_success or trial is not None
+
+    def success(self, duration_ms: int) -> None:
+        if self.must_record_success:
+            self.breaker.record_success(self.clock(), duration_ms)
+            self.must_record_success = False
+            self.must_check = False
+            self.unrecorded = None
+        else:
+            self.unrecorded = (self.clock(), duration_ms)
+
+    def failure(self, error: IntegrationError, duration_ms: int) -> None:
+        now = self.clock()
+        if self.breaker.record_failure(now, error, duration_ms) == "open":
+            self.open_until = now + timedelta(seconds=self.breaker.open_seconds)
+        if error.error_class in TRIPS_BREAKER:
+            self.must_check = True
+            self.must_record_success = True
+
+    def close(self) -> None:
+        if self.unrecorded is not None:
+            self.breaker.record_success(*self.unrecorded)
+            self.unrecorded = None
+
+
+class ChannelSender:
+    """Sends a batch of messages of one channel for one workspace. Use via `open_channel`."""
+
+    def __init__(self, org_id: int | None, channel: str, *, engine: Engine, clock: Callable[[], datetime]) -> None:
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        self.org_id = org_id
+        self.channel = channel
+        self.engine = engine
+        self.clock = clock
+        self.provider = provider_for(channel, org_id)
+        self._transport: SmtpConnection | TwilioSender | None = None
+        self._outbox_email = OutboxBatch(engine, org_id, clock)
+        self._outbox_sms = OutboxSmsSender(engine, org_id, clock)
+        self._guard: _BatchBreaker | None = None
+        if self.provider != "outbox":
+            self._guard = _BatchBreaker(Breaker(engine, org_id or 0, self.provider), clock)
+
+    def _transport_for_provider(self) -> SmtpConnection | TwilioSender:
+        if self._transport is None:
+            if self.provider == "smtp":
+                self._transport = SmtpConnection(smtp_settings(self.org_id))
+            else:
+                self._transport = TwilioSender(twilio_settings(self.org_id))
+        return self._transport
+
+    def send(self, message: OutgoingMessage, *, session: Session | None = None) -> SendReceipt:
+        """Deliver one message. Returns its SendReceipt; raises IntegrationError (classified).
+
+        CircuitOpen (an IntegrationError, INTEGRATION_OFFLINE) means the provider was not
+        called. With `session=`, an outbox row joins the caller's transaction.
+        """
+        if message.channel != self.channel:
+            raise ValueError(f"a {self.channel} channel cannot send a {message.channel} message")
+        to = addresses.recipient(self.channel, message.to)
+        if self.channel == "email":
+            spec = EmailMessageSpec(
+                to=to, subject=message.subject, text=message.text, html=message.html,
+                headers=dict(message.headers), message_id=message.message_id or message_id(),
+            )
+            if message.test_mode or self.provider == "outbox":
+                return self._outbox_email.send(spec, purpose=message.purpose, test_mode=message.test_mode, session=session)
+            return self._guarded(lambda: self._transport_for_provider().send(spec))
+        if message.test_mode or self.provider == "outbox":
+            return self._outbox_sms.send(to, message.text, channel=self.channel, purpose=message.purpose,
+                                         test_mode=message.test_mode, session=session)
+        return self._guarded(lambda: self._transport_for_provider().send(
+            to, message.text, channel=self.channel, status_callback=message.status_callback,
+        ))
+
+    def _guarded(self, call: Callable[[], SendReceipt]) -> SendReceipt:
+        assert self._guard is not None
+        self._guard.before()
+        started = time.monotonic()
+        try:
+            receipt = call()
+        except IntegrationError as error:
+            self._guard.failure(error, int((time.monotonic() - started) * 1000))
+            raise
+        self._guard.success(int((time.monotonic() - started) * 1000))
+        return receipt
+
+    def already_sent(self, message: OutgoingMessage, *, since: datetime) -> SendReceipt | None:
+        """After an ambiguous failure (IntegrationError.ambiguous): did the provider take it anyway?
+
+        Only Twilio can say (SMTP re-sends are recognisable by their Message-ID); None otherwise.
+        """
+        if self.provider != "twilio" or message.test_mode:
+            return None
+        transport = self._transport_for_provider()
+        assert isinstance(transport, TwilioSender)
+        to = addresses.recipient(self.channel, message.to)
+        return self._guarded(lambda: transport.find_recent(to, message.text, channel=self.channel, since=since))
+
+    def close(self) -> None:
+        try:
+            if isinstance(self._transport, SmtpConnection):
+                self._transport.close()
+        finally:
+            if self._guard is not None:
+                self._guard.close()
+
+
+@contextmanager
+def open_channel(
+    org_id: int | None, channel: str, *, engine: Engine, clock: Callable[[], datetime]
+) -> Iterator[ChannelSender]:
+    """A ChannelSender for a batch; its connection is closed and its outcome recorded at the end.
+
+    Never hold a write transaction across the block: the breaker and the outbox write in
+    short transactions of their own.
+    """
+    sender = ChannelSender(org_id, channel, engine=engine, clock=clock)
+    try:
+        yield sender
+    finally:
+        sender.close()

@@ -1,0 +1,271 @@
+"""The SMS and WhatsApp adapter: Twilio when TWILIO_* is set, the local outbox otherwise.
+
+Narrow contract (`SmsSender`): `.send(to, body, *, channel, status_callback)` returns a
+SendReceipt with Twilio's message SID; `.lookup(sid)` reads a message back. Twilio errors
+are mapped to the resilience layer's classes here, inside the adapter.
+
+Twilio has no idempotency key for creating a message, so delivery is at-least-once: the
+caller puts its send id in the StatusCallback URL, and before retrying a send whose
+outcome is unknown (a read timeout) it asks `find_recent` whether the message went out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Protocol
+
+import requests
+from flask import current_app, has_app_context
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from webapp.db_setup import write_engine
+from webapp.integrations import addresses
+from webapp.integrations.email import SendReceipt
+from webapp.integrations.resilience import ErrorClass, IntegrationError
+from webapp.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+TWILIO_API = "https://api.twilio.com"
+CHANNELS = ("sms", "whatsapp")
+
+# Twilio error codes (https://www.twilio.com/docs/api/errors) that condemn the recipient,
+# not the account: invalid 'To', not a mobile number, unsubscribed (replied STOP),
+# unreachable by SMS, not a valid number.
+RECIPIENT_CODES = frozenset({21211, 21614, 21610, 21612, 21217})
+AUTH_CODES = frozenset({20003, 20005})
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    sid: str
+    status: str  # queued | sending | sent | delivered | undelivered | failed | read …
+    to: str
+    error_code: int | None = None
+
+
+class SmsSender(Protocol):
+    provider: str
+
+    def send(self, to: str, body: str, *, channel: str = "sms", status_callback: str | None = None) -> SendReceipt: ...
+
+    def lookup(self, sid: str) -> MessageStatus | None: ...
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    account_sid: str
+    auth_token: str
+    from_number: str
+    whatsapp_from: str | None = None
+    timeout: float = 15.0
+    api_base: str | None = None  # tests only: the local fake server instead of api.twilio.com
+
+
+def twilio_settings(org_id: int | None = None) -> TwilioSettings | None:
+    """The Twilio account for this workspace, or None when messages go to the outbox.
+
+    The deployment's TWILIO_* settings for now; per-workspace credentials take precedence
+    here once they exist.
+    """
+    if not has_app_context():
+        return None
+    config = current_app.config
+    if not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN") and config.get("TWILIO_FROM")):
+        return None
+    return TwilioSettings(
+        account_sid=config["TWILIO_ACCOUNT_SID"],
+        auth_token=config["TWILIO_AUTH_TOKEN"],
+        from_number=config["TWILIO_FROM"],
+        whatsapp_from=config.get("TWILIO_WHATSAPP_FROM"),
+        timeout=float(config.get("TWILIO_TIMEOUT_SECONDS") or 15),
+        api_base=config.get("TWILIO_API_BASE"),
+    )
+
+
+class RoutingHttpClient(TwilioHttpClient):
+    """Twilio's HTTP client with an explicit timeout, optionally sent to another base URL.
+
+    The client library has no base-URL option; tests point `base` at the local fake.
+    Keeps the last response's headers, for Retry-After.
+    """
+
+    def __init__(self, *, timeout: float, base: str | None = None) -> None:
+        super().__init__(timeout=timeout)
+        self.base = base.rstrip("/") if base else None
+        self.last_headers: dict[str, str] = {}
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,  # noqa: ANN001, ANN201
+                allow_redirects=False):
+        if self.base and url.startswith(TWILIO_API):
+            url = self.base + url[len(TWILIO_API):]
+        self.last_headers = {}
+        response = super().request(method, url, params=params, data=data, headers=headers, auth=auth,
+                                   timeout=timeout, allow_redirects=allow_redirects)
+        self.last_headers = {str(k).lower(): str(v) for k, v in (response.headers or {}).items()}
+        return response
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header (seconds or an HTTP date) in seconds."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if now is None or when.tzinfo is None:
+        return None
+    return max((when - now).total_seconds(), 0.0)
+
+
+def classify_twilio_error(exc: BaseException, *, retry_after: float | None = None) -> IntegrationError:
+    """Map a Twilio / requests exception to a classified IntegrationError."""
+    if isinstance(exc, IntegrationError):
+        return exc
+    if isinstance(exc, TwilioRestException | TwilioServiceException):
+        status = int(getattr(exc, "status", 0) or 0)
+        code = getattr(exc, "code", None)
+        message = getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", "") or ""
+        text = f"Twilio {status}" + (f" (error {code})" if code else "") + f": {message}"
+        provider_code = str(code) if code else str(status)
+        if status == 429:
+            return IntegrationError(text, ErrorClass.RATE_LIMITED, retry_after=retry_after, provider_code=provider_code)
+        if status >= 500:
+            return IntegrationError(text, ErrorClass.TRANSIENT_NETWORK, retry_after=retry_after, provider_code=provider_code)
+        if status in (401, 403) or code in AUTH_CODES:
+            return IntegrationError(text, ErrorClass.THIRD_PARTY_AUTH_FAILED, provider_code=provider_code)
+        if code in RECIPIENT_CODES:
+            return IntegrationError(text, ErrorClass.INVALID_RECIPIENT, provider_code=provider_code)
+        return IntegrationError(text, ErrorClass.CONFIGURATION_ERROR, provider_code=provider_code)
+    if isinstance(exc, requests.Timeout):
+        error = IntegrationError(f"Twilio timed out: {exc}", ErrorClass.TRANSIENT_NETWORK)
+        # A read timeout means the request may have been acted on: look before re-sending.
+        error.ambiguous = not isinstance(exc, requests.ConnectTimeout)  # type: ignore[attr-defined]
+        return error
+    if isinstance(exc, requests.ConnectionError):
+        return IntegrationError(f"Twilio unreachable: {exc}", ErrorClass.TRANSIENT_NETWORK)
+    if isinstance(exc, requests.RequestException | OSError):
+        return IntegrationError(f"Twilio network error: {exc}", ErrorClass.TRANSIENT_NETWORK)
+    if isinstance(exc, TwilioException):
+        return IntegrationError(f"Twilio: {exc}", ErrorClass.CONFIGURATION_ERROR)
+    return IntegrationError(f"Twilio {type(exc).__name__}: {exc}", ErrorClass.CONFIGURATION_ERROR)
+
+
+def _address(channel: str, number: str) -> str:
+    return f"{addresses.WHATSAPP_PREFIX}{number}" if channel == "whatsapp" else number
+
+
+class TwilioSender:
+    """SMS and WhatsApp through the `twilio` client (one HTTP session reused across sends)."""
+
+    provider = "twilio"
+
+    def __init__(self, settings: TwilioSettings) -> None:
+        self.settings = settings
+        self.http = RoutingHttpClient(timeout=settings.timeout, base=settings.api_base)
+        self.client = Client(settings.account_sid, settings.auth_token, http_client=self.http)
+
+    def _from(self, channel: str) -> str:
+        if channel == "whatsapp":
+            return _address("whatsapp", addresses.phone_number(self.settings.whatsapp_from or self.settings.from_number))
+        return self.settings.from_number
+
+    def _call(self, fn: Callable[[], object]):  # noqa: ANN202
+        try:
+            return fn()
+        except Exception as exc:
+            raise classify_twilio_error(
+                exc, retry_after=retry_after_seconds(self.http.last_headers.get("retry-after"))
+            ) from exc
+
+    def send(self, to: str, body: str, *, channel: str = "sms", status_callback: str | None = None) -> SendReceipt:
+        """Create the message. Returns SendReceipt("twilio", provider_message_id=SID)."""
+        if channel not in CHANNELS:
+            raise IntegrationError(f"Twilio cannot send {channel!r} messages.", ErrorClass.CONFIGURATION_ERROR)
+        number = addresses.phone_number(to)
+        kwargs: dict = {"to": _address(channel, number), "from_": self._from(channel), "body": body}
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        message = self._call(lambda: self.client.messages.create(**kwargs))
+        return SendReceipt("twilio", provider_message_id=message.sid)
+
+    def lookup(self, sid: str) -> MessageStatus | None:
+        """The message with this SID as Twilio has it now, or None when Twilio does not know it."""
+        try:
+            message = self._call(lambda: self.client.messages(sid).fetch())
+        except IntegrationError as exc:
+            if exc.provider_code == "20404":
+                return None
+            raise
+        return MessageStatus(message.sid, message.status, message.to, message.error_code)
+
+    def find_recent(self, to: str, body: str, *, channel: str = "sms", since: datetime) -> SendReceipt | None:
+        """A message with this body sent to `to` on or after `since`'s day, if Twilio has one.
+
+        For a retry after an ambiguous failure (Twilio may have taken the first attempt).
+        """
+        number = _address(channel, addresses.phone_number(to))
+        messages = self._call(
+            lambda: self.client.messages.list(to=number, from_=self._from(channel), date_sent_after=since, limit=50)
+        )
+        for message in messages:
+            if (message.body or "") == body and message.status not in ("failed", "undelivered", "canceled"):
+                return SendReceipt("twilio", provider_message_id=message.sid)
+        return None
+
+
+class OutboxSmsSender:
+    """SMS and WhatsApp to the local outbox: each message a row committed on its own.
+
+    With `session=` the row joins the caller's transaction instead (flushed, not committed).
+    """
+
+    provider = "outbox"
+
+    def __init__(self, engine: Engine, org_id: int | None, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.org_id = org_id
+        self.clock = clock
+
+    def send(self, to: str, body: str, *, channel: str = "sms", status_callback: str | None = None,
+             purpose: str = "", test_mode: bool = False, session: Session | None = None) -> SendReceipt:
+        number = addresses.phone_number(to)
+        values = {
+            "org_id": self.org_id, "channel": channel, "to": number, "sender": "",
+            "subject": "", "body_text": body, "body_html": None, "headers": {}, "message_id": None,
+            "purpose": purpose, "test_mode": test_mode, "created_at": self.clock(),
+        }
+        if session is not None:
+            row = OutboxMessage(**values)
+            session.add(row)
+            session.flush()
+            row_id = row.id
+        else:
+            with write_engine(self.engine).begin() as conn:
+                row_id = conn.execute(insert(OutboxMessage).values(**values).returning(OutboxMessage.id)).scalar_one()
+        return SendReceipt("outbox", provider_message_id=str(row_id))
+
+    def lookup(self, sid: str) -> MessageStatus | None:
+        return None
+
+
+def sms_sender(org_id: int | None, *, engine: Engine, clock: Callable[[], datetime]) -> TwilioSender | OutboxSmsSender:
+    """The workspace's SMS/WhatsApp sender: Twilio when configured, else the outbox."""
+    settings = twilio_settings(org_id)
+    if settings is not None:
+        return TwilioSender(settings)
+    return OutboxSmsSender(engine, org_id, clock)

@@ -1,0 +1,1 @@
+"""Webhooks that providers call: Twilio's status callbacks and inbound messages."""
