@@ -8,10 +8,18 @@ from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from webapp.models import AutopilotConfig, BudgetChange, Campaign, CampaignMetric, CampaignTask, Organization
+from webapp.models import (
+    ActivityLog,
+    AutopilotConfig,
+    BudgetChange,
+    Campaign,
+    CampaignMetric,
+    CampaignTask,
+    Organization,
+)
 from webapp.services.activity import log_activity
 from webapp.services.errors import DomainError
 
@@ -35,14 +43,14 @@ CHANNEL_TASKS = {
         "Install the Meta pixel on your website so leads and sales are counted",
         "Create a lead-form ad with your main message and one clear offer",
         "Set the audience to the people and places chosen in the setup",
-        "Upload the Ads Manager results every week (Campaigns → Upload metrics)",
+        "Upload the Ads Manager results every week (Campaigns → Upload results)",
     ),
     "google_ads": (
         "Set up Google Ads conversion tracking on your contact and checkout pages",
         "Create a search campaign for your ten most important keywords",
         "Write three responsive search ads using your key messages",
         "Add negative keywords so you stop paying for clicks that never buy",
-        "Upload the campaign report every week (Campaigns → Upload metrics)",
+        "Upload the campaign report every week (Campaigns → Upload results)",
     ),
     "email": (
         "Import your existing customers and contacts (Leads → Import)",
@@ -85,7 +93,7 @@ CHANNEL_TASKS = {
 GENERIC_TASKS = (
     "Decide what a good result from this channel looks like this month",
     "Prepare the first piece of content or ad for this channel",
-    "Record this channel's results every week (Campaigns → Upload metrics)",
+    "Record this channel's results every week (Campaigns → Upload results)",
 )
 
 
@@ -118,6 +126,9 @@ def allocate_budgets(monthly_budget: Decimal, percents: list[Decimal]) -> list[D
     total_pct = sum(positive, Fraction(0))
     if cents <= 0 or total_pct == 0:
         return [Decimal("0.00") for _ in percents]
+    if abs(total_pct - 100) <= Fraction(1, 20):  # 3 × 33.33: the plan meant all of it
+        total_pct = Fraction(100)
+        positive = [p * 100 / sum(positive, Fraction(0)) for p in positive]
     scale = max(total_pct, Fraction(100))
     exact = [cents * p / scale for p in positive]
     floors = [int(e) for e in exact]
@@ -125,7 +136,7 @@ def allocate_budgets(monthly_budget: Decimal, percents: list[Decimal]) -> list[D
     order = sorted(range(len(exact)), key=lambda i: (exact[i] - floors[i], -i), reverse=True)
     for i in order[: max(0, target - sum(floors))]:
         floors[i] += 1
-    return [Decimal(f) / 100 for f in floors]
+    return [(Decimal(f) / 100).quantize(CENT) for f in floors]
 
 
 def strategy_channels(strategy: dict) -> list[tuple[str, Decimal, str]]:
@@ -144,6 +155,27 @@ def strategy_channels(strategy: dict) -> list[tuple[str, Decimal, str]]:
     return [(channel, pct, why) for channel, (pct, why) in merged.items() if pct > 0]
 
 
+PLAN_KEY = "plan"  # Campaign.settings: when the plan the campaign follows was activated
+
+
+def follows_plan(marker: str | None, activated_at: datetime | None) -> bool:
+    """Whether a campaign made for the plan activated at `marker` still follows the current one."""
+    if not marker or activated_at is None:
+        return True
+    try:
+        return datetime.fromisoformat(marker) == activated_at
+    except ValueError:
+        return True
+
+
+def _plan_marker(config: AutopilotConfig) -> str | None:
+    return config.activated_at.isoformat() if config.activated_at else None
+
+
+def _share_text(percent: Decimal, monthly: Decimal) -> str:
+    return f"{percent.normalize():f}% of the monthly budget of ${monthly:,.2f}"
+
+
 def create_campaigns_from_strategy(
     session: Session, config: AutopilotConfig, org: Organization, *, now: datetime
 ) -> list[Campaign]:
@@ -157,36 +189,92 @@ def create_campaigns_from_strategy(
     if not channels:
         raise DomainError("The strategy has no channels with a budget share; re-run the setup.")
     budgets = allocate_budgets(config.monthly_budget, [pct for _c, pct, _w in channels])
-    created = []
+    return [
+        _create_campaign(session, config, org, position, channel, percent, rationale, budget, now=now)
+        for position, ((channel, percent, rationale), budget) in enumerate(zip(channels, budgets, strict=True))
+    ]
+
+
+def _create_campaign(
+    session: Session, config: AutopilotConfig, org: Organization, position: int, channel: str,
+    percent: Decimal, rationale: str, budget: Decimal, *, now: datetime,
+) -> Campaign:
+    campaign = Campaign(
+        org_id=org.id, name=f"{channel_label(channel)} — {org.name}"[:120], channel=channel, kind="auto",
+        auto_managed=True, status="active", monthly_budget=budget, budget_changed_at=now,
+        settings={"percent": str(percent), "rationale": rationale, "position": position, PLAN_KEY: _plan_marker(config)},
+        created_at=now, updated_at=now,
+    )
+    session.add(campaign)
+    session.flush()
+    for i, title in enumerate(CHANNEL_TASKS.get(channel, GENERIC_TASKS)):
+        session.add(CampaignTask(org_id=org.id, campaign_id=campaign.id, position=i, title=title))
+    reason = f"Initial budget: {_share_text(percent, config.monthly_budget)}, as the strategy planned."
+    session.add(BudgetChange(
+        org_id=org.id, campaign_id=campaign.id, before=Decimal("0.00"), after=budget,
+        rule="initial", reason=reason, details={"percent": str(percent)}, created_at=now,
+    ))
+    log_activity(
+        session, org, "campaign.created",
+        f"Created the campaign “{campaign.name}” with a monthly budget of ${budget:,.2f} "
+        f"({percent.normalize():f}% of ${config.monthly_budget:,.2f}). {rationale}".strip(),
+        now=now, entity=("campaign", campaign.id),
+        details={"channel": channel, "before": "0.00", "after": str(budget), "reason": reason},
+    )
+    return campaign
+
+
+def apply_new_plan(session: Session, config: AutopilotConfig, org: Organization, *, now: datetime) -> dict[str, int]:
+    """Bring the auto-managed campaigns in line with a plan that replaced the one they follow.
+
+    Channels still in the plan get the new plan's budget (and are active); new channels
+    get a campaign; channels the plan dropped are paused with their budget released, so
+    the total stays within the new monthly budget. Every change is a budget-history row
+    and an activity row with before, after and the reason; new budgets count as changes
+    for the cooldown. Returns counts: created, changed, paused. Raises DomainError
+    without channels.
+    """
+    channels = strategy_channels(config.strategy)
+    if not channels:
+        raise DomainError("The new strategy has no channels with a budget share; re-run the setup.")
+    budgets = allocate_budgets(config.monthly_budget, [pct for _c, pct, _w in channels])
+    existing: dict[str, Campaign] = {}
+    for c in session.scalars(
+        select(Campaign).where(Campaign.org_id == org.id, Campaign.auto_managed.is_(True), Campaign.status.in_(("active", "paused")))
+        .order_by(Campaign.id)
+    ):
+        existing.setdefault(c.channel, c)
+    marker, counts = _plan_marker(config), {"created": 0, "changed": 0, "paused": 0}
     for position, ((channel, percent, rationale), budget) in enumerate(zip(channels, budgets, strict=True)):
-        label = channel_label(channel)
-        campaign = Campaign(
-            org_id=org.id, name=f"{label} — {org.name}"[:120], channel=channel, kind="auto",
-            auto_managed=True, status="active", monthly_budget=budget, budget_changed_at=now,
-            settings={"percent": str(percent), "rationale": rationale, "position": position},
-            created_at=now, updated_at=now,
-        )
-        session.add(campaign)
-        session.flush()
-        for i, title in enumerate(CHANNEL_TASKS.get(channel, GENERIC_TASKS)):
-            session.add(CampaignTask(org_id=org.id, campaign_id=campaign.id, position=i, title=title))
-        reason = (
-            f"Initial budget: {percent.normalize():f}% of the monthly budget of "
-            f"${config.monthly_budget:,.2f}, as the strategy planned."
-        )
-        session.add(BudgetChange(
-            org_id=org.id, campaign_id=campaign.id, before=Decimal("0.00"), after=budget,
-            rule="initial", reason=reason, details={"percent": str(percent)}, created_at=now,
-        ))
-        log_activity(
-            session, org, "campaign.created",
-            f"Created the campaign “{campaign.name}” with a monthly budget of ${budget:,.2f} "
-            f"({percent.normalize():f}% of ${config.monthly_budget:,.2f}). {rationale}".strip(),
-            now=now, entity=("campaign", campaign.id),
-            details={"channel": channel, "before": "0.00", "after": str(budget), "reason": reason},
-        )
-        created.append(campaign)
-    return created
+        c = existing.pop(channel, None)
+        if c is None:
+            _create_campaign(session, config, org, position, channel, percent, rationale, budget, now=now)
+            counts["created"] += 1
+            continue
+        c.settings = {**(c.settings or {}), "percent": str(percent), "rationale": rationale, "position": position, PLAN_KEY: marker}
+        reason = f"New plan: {_share_text(percent, config.monthly_budget)}."
+        if c.status != "active" or c.monthly_budget != budget:
+            _set_budget(session, c, budget, "campaign.replanned", reason, now=now, status="active")
+            counts["changed"] += 1
+    for c in existing.values():
+        c.settings = {**(c.settings or {}), PLAN_KEY: marker}
+        if c.status != "paused" or c.monthly_budget:
+            _set_budget(session, c, Decimal("0.00"), "campaign.paused",
+                        "The new plan no longer uses this channel: the campaign is paused and its budget released.",
+                        now=now, status="paused")
+            counts["paused"] += 1
+    return counts
+
+
+def _set_budget(session: Session, c: Campaign, budget: Decimal, activity: str, reason: str, *, now: datetime, status: str) -> None:
+    before = c.monthly_budget
+    c.monthly_budget, c.status, c.budget_changed_at, c.updated_at = budget, status, now, now
+    session.add(BudgetChange(org_id=c.org_id, campaign_id=c.id, before=before, after=budget, rule="replan",
+                             reason=reason, details={}, created_at=now))
+    log_activity(
+        session, c.org_id, activity, f"“{c.name}”: ${before:,.2f} → ${budget:,.2f}. {reason}",
+        now=now, entity=("campaign", c.id), details={"before": str(before), "after": str(budget), "reason": reason},
+    )
 
 
 def toggle_task(session: Session, task: CampaignTask, *, actor_id: int, actor_name: str, now: datetime) -> CampaignTask:
@@ -290,95 +378,14 @@ def budget_history(session: Session, campaign: Campaign, *, limit: int = 50) -> 
     ))
 
 
-# --- attributing leads to campaigns ---------------------------------------------------------
+# --- bulk activity rows (the daily job writes many) ----------------------------------------------
 
-# Lead.source -> the channel of the campaign that brought the lead. Sources that say how a
-# lead arrived rather than which channel brought it ("form", "api", "csv", "manual") map to
-# none: those leads stay unattributed.
-LEAD_SOURCE_CHANNELS = {
-    "meta_ads": "meta_ads", "facebook": "meta_ads", "instagram": "meta_ads", "meta": "meta_ads",
-    "google_ads": "google_ads", "google": "google_ads", "adwords": "google_ads",
-    "email": "email", "newsletter": "email",
-    "sms": "sms",
-    "whatsapp": "whatsapp",
-    "seo": "seo", "organic": "seo",
-    "content": "content", "blog": "content",
-    "referral": "referral",
-    "events": "events", "event": "events",
-}
-LEAD_SYNC_DAYS = 7
+ACTIVITY_INSERT = insert(ActivityLog.__table__)
 
 
-def unattributed_leads(session: Session, org_ids: list[int], *, since: datetime) -> dict[int, list[tuple[int, str]]]:
-    """Leads since `since` with no campaign whose source names a channel, per workspace.
-
-    One query for all of `org_ids`. Returns {org_id: [(lead_id, channel), …]}.
-    """
-    from webapp.models import Lead
-
-    found: dict[int, list[tuple[int, str]]] = {}
-    if not org_ids:
-        return found
-    rows = session.execute(
-        select(Lead.id, Lead.org_id, Lead.source).where(
-            Lead.org_id.in_(org_ids), Lead.campaign_id.is_(None), Lead.created_at >= since,
-            Lead.source.in_(list(LEAD_SOURCE_CHANNELS)),
-        )
-    )
-    for lead_id, org_id, source in rows:
-        found.setdefault(org_id, []).append((lead_id, LEAD_SOURCE_CHANNELS[source]))
-    return found
-
-
-def attribute_leads(
-    session: Session, org_id: int, leads: list[tuple[int, str]], campaign_by_channel: dict[str, int], *, now: datetime
-) -> int:
-    """Link each (lead, channel) to the workspace's campaign of that channel. Returns how many.
-
-    Only leads still without a campaign change, so running it again links nothing twice.
-    Writes one `leads.attributed` activity row when it linked any.
-    """
-    from sqlalchemy import update
-
-    from webapp.models import Lead
-
-    params = [
-        {"lead_id": lead_id, "campaign_id": campaign_by_channel[channel]}
-        for lead_id, channel in leads if channel in campaign_by_channel
-    ]
-    if not params:
-        return 0
-    linked = 0
-    for p in params:
-        result = session.execute(
-            update(Lead)
-            .where(Lead.id == p["lead_id"], Lead.org_id == org_id, Lead.campaign_id.is_(None))
-            .values(campaign_id=p["campaign_id"], updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        linked += result.rowcount or 0
-    if linked:
-        per_channel: dict[str, int] = {}
-        for lead_id, channel in leads:
-            if channel in campaign_by_channel:
-                per_channel[channel] = per_channel.get(channel, 0) + 1
-        parts = ", ".join(f"{n} to {channel_label(ch)}" for ch, n in sorted(per_channel.items()))
-        log_activity(
-            session, org_id, "leads.attributed",
-            f"Linked {linked} lead{'s' if linked != 1 else ''} of the last {LEAD_SYNC_DAYS} days to the "
-            f"campaigns of their channels ({parts}).",
-            now=now, details={"linked": linked, "per_channel": per_channel},
-        )
-    return linked
-
-
-def sync_recent_leads(session: Session, org: Organization, *, now: datetime) -> int:
-    """Attribute one workspace's leads of the last 7 days to its auto-managed campaigns."""
-    campaigns = session.execute(
-        select(Campaign.channel, Campaign.id)
-        .where(Campaign.org_id == org.id, Campaign.auto_managed.is_(True))
-        .order_by(Campaign.id.desc())
-    )
-    by_channel = {channel: cid for channel, cid in campaigns}
-    leads = unattributed_leads(session, [org.id], since=now - timedelta(days=LEAD_SYNC_DAYS)).get(org.id, [])
-    return attribute_leads(session, org.id, leads, by_channel, now=now)
+def activity_row(org_id: int, type_: str, description: str, *, now: datetime,
+                 entity: tuple[str, object] | None = None, details: dict | None = None) -> dict:
+    """An automated activity row for ACTIVITY_INSERT (bulk writes of the daily job)."""
+    return {"org_id": org_id, "type": type_, "description": description, "entity_type": entity[0] if entity else None,
+            "entity_id": str(entity[1]) if entity else None, "metadata": details or {}, "actor_id": None,
+            "created_at": now}

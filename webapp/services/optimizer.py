@@ -1,0 +1,336 @@
+"""The autopilot's budget rules, in one place: the daily run, the dry run and the tests use them.
+
+For each active auto-managed campaign, over the 7 complete days before today (workspace
+zone):
+
+- conversion rate = conversions ÷ clicks; spend share = spend this calendar month ÷ budget;
+- rate < low_conversion AND share > low_spend_share  → budget −change_pct;
+- rate > high_conversion AND share < high_spend_share → budget +change_pct, at most
+  max_increase. The inequalities are strict: a rate of exactly 1% or 3%, a share of
+  exactly 50% or 70%, changes nothing.
+
+Two guards the rules alone lack (without them the rules compound day after day): a
+budget changes at most once every `cooldown_days` (the initial allocation counts), and the
+sum of a workspace's campaign budgets never exceeds its monthly budget — an increase takes
+only the room left, including room freed by cuts of the same run, best converter first.
+A plan is computed first (pure, no writes) and then applied or shown as a dry run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from webapp.models import DEFAULT_RULES
+from webapp.services.campaigns import follows_plan
+
+CENT = Decimal("0.01")
+WINDOW_DAYS = 7
+COUNTED_STATUSES = ("active", "paused")  # budgets that count towards the monthly total
+
+
+@dataclass(frozen=True)
+class Rules:
+    low_conversion: Fraction
+    low_spend_share: Fraction
+    high_conversion: Fraction
+    high_spend_share: Fraction
+    change_pct: Fraction
+    max_increase: Decimal
+    cooldown_days: int
+
+    @classmethod
+    def of(cls, overrides: dict | None) -> Rules:
+        """The seed's defaults with the workspace's overrides (AutopilotConfig.rules)."""
+        key = tuple(sorted((overrides or {}).items()))
+        cached = _RULES_CACHE.get(key)
+        if cached is None:
+            cached = _RULES_CACHE[key] = cls._build(overrides)
+        return cached
+
+    @classmethod
+    def _build(cls, overrides: dict | None) -> Rules:
+        merged = {**DEFAULT_RULES, **(overrides or {})}
+
+        def frac(name: str) -> Fraction:
+            return Fraction(str(merged[name]))  # str: 0.01 is one hundredth, not its float
+
+        return cls(
+            low_conversion=frac("low_conversion"), low_spend_share=frac("low_spend_share"),
+            high_conversion=frac("high_conversion"), high_spend_share=frac("high_spend_share"),
+            change_pct=frac("change_pct"), max_increase=Decimal(str(merged["max_increase"])),
+            cooldown_days=int(merged["cooldown_days"]),
+        )
+
+
+_RULES_CACHE: dict[tuple, Rules] = {}  # most workspaces keep the defaults: parse them once
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """What the optimiser needs to know of one workspace with an active autopilot."""
+
+    org_id: int
+    name: str
+    timezone: str
+    monthly_budget: Decimal
+    rules: Rules
+    last_optimized_at: datetime | None = None
+    activated_at: datetime | None = None  # when the current plan was activated
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(ZoneInfo(self.timezone)).date()
+
+    def local_date(self, moment: datetime | None) -> date | None:
+        return moment.astimezone(ZoneInfo(self.timezone)).date() if moment else None
+
+
+@dataclass(slots=True)
+class CampaignState:
+    id: int
+    name: str
+    channel: str
+    status: str
+    budget: Decimal
+    changed_on: date | None  # local date of the last budget change (creation counts)
+    created_on: date | None
+    clicks: int = 0
+    conversions: int = 0
+    spend_7d: Decimal = Decimal("0")
+    spend_month: Decimal = Decimal("0")
+    plan: str | None = None  # the activation time of the plan the campaign was set up for
+
+
+@dataclass(frozen=True)
+class Window:
+    today: date
+    start: date  # first day of the 7-day window
+    end: date  # last day (yesterday): today's figures are not complete yet
+    month_start: date
+
+    @classmethod
+    def ending_before(cls, today: date) -> Window:
+        return cls(today, today - timedelta(days=WINDOW_DAYS), today - timedelta(days=1), today.replace(day=1))
+
+    def describe(self) -> str:
+        return f"{_day(self.start)}–{_day(self.end)}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    campaign_id: int
+    campaign_name: str
+    channel: str
+    action: str  # decrease | increase | hold | skip
+    before: Decimal
+    after: Decimal
+    reason: str
+    rule: str | None = None  # low_performance | high_performance
+    details: dict = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return self.after != self.before
+
+
+@dataclass
+class Plan:
+    workspace: Workspace
+    window: Window
+    decisions: list[Decision]
+    skip_reason: str | None = None  # set when today's run must not apply anything
+
+    @property
+    def period(self) -> str:
+        return self.window.today.isoformat()
+
+    @property
+    def changes(self) -> list[Decision]:
+        return [] if self.skip_reason else [d for d in self.decisions if d.changed]
+
+    @property
+    def total_before(self) -> Decimal:
+        return sum((d.before for d in self.decisions), Decimal("0"))
+
+    @property
+    def total_after(self) -> Decimal:
+        return sum((d.after for d in self.decisions), Decimal("0"))
+
+    def count(self, action: str) -> int:
+        return sum(1 for d in self.decisions if d.action == action)
+
+
+# --- formatting for the reasons -------------------------------------------------------------
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {d:%b}"
+
+
+def money(value: Decimal) -> str:
+    return f"${value:,.2f}"
+
+
+def _pct(value: Fraction | float) -> str:
+    text = f"{float(value) * 100:.2f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def to_cents(value: Fraction | Decimal, rounding: str = ROUND_DOWN) -> Decimal:
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    return value.quantize(CENT, rounding=rounding)
+
+
+# --- the rules --------------------------------------------------------------------------------
+
+
+def decide(ws: Workspace, states: list[CampaignState], window: Window, *, other_budgets: Decimal = Decimal("0")) -> list[Decision]:
+    """Apply the rules and both guards to a workspace's campaigns. Pure: writes nothing.
+
+    `states` are the campaigns to judge (active); `other_budgets` the budgets of the
+    workspace's other counted campaigns (paused), which take their part of the total.
+    Returns one decision per campaign, in the order given.
+    """
+    verdicts: dict[int, Decision] = {}
+    raises: list[tuple[float, CampaignState, dict, str]] = []
+    for s in states:
+        verdict = _judge(s, ws.rules, window)
+        if isinstance(verdict, Decision):
+            verdicts[s.id] = verdict
+        else:
+            raises.append((verdict[0], s, verdict[1], verdict[2]))
+    total = other_budgets + sum((d.after for d in verdicts.values()), Decimal("0"))
+    total += sum((s.budget for _r, s, _f, _m in raises), Decimal("0"))
+    # Best converter first: scarce room goes where it earns most.
+    raises.sort(key=lambda item: (-item[0], item[1].id))
+    verdicts.update(_fund_raises(ws, raises, headroom=ws.monthly_budget - total, freed=freed_by(verdicts)))
+    return [verdicts[s.id] for s in states]
+
+
+def _judge(s: CampaignState, r: Rules, window: Window) -> Decision | tuple[float, dict, str]:
+    """One campaign's verdict, or (rate, facts, measured) for a raise that still needs funding."""
+    span = window.describe()
+    facts = {"clicks": s.clicks, "conversions": s.conversions, "spend_7d": str(s.spend_7d),
+             "spend_month": str(s.spend_month), "window": [window.start.isoformat(), window.end.isoformat()],
+             "period": window.today.isoformat()}
+    if s.clicks <= 0:
+        return _keep(s, "skip", facts, f"No clicks in the last 7 days ({span}), so there is no conversion rate "
+                                       f"to judge; the budget stays at {money(s.budget)}.")
+    if s.budget <= 0:
+        return _keep(s, "skip", facts, "The campaign has no budget, so there is no share of it to judge.")
+    # Exact comparisons in whole numbers (conversions/clicks and cents/cents against the
+    # thresholds' fractions): a rate of exactly 1% must not count as below 1%.
+    spent, budget = int(s.spend_month * 100), int(s.budget * 100)
+    rate, share = s.conversions / s.clicks, spent / budget
+    facts |= {"conversion_rate": rate, "spend_share": share}
+    measured = (f"Conversion rate {_pct(rate)} ({s.conversions:,} of {s.clicks:,} clicks, {span}); "
+                f"{_pct(share)} of the {money(s.budget)} budget spent this month")
+    low = _lt(s.conversions, s.clicks, r.low_conversion) and _gt(spent, budget, r.low_spend_share)
+    high = _gt(s.conversions, s.clicks, r.high_conversion) and _lt(spent, budget, r.high_spend_share)
+    if not (low or high):
+        return _keep(s, "hold", facts, f"{measured}: {_why_no_rule(s.conversions, s.clicks, r)} The budget stays at {money(s.budget)}.")
+    if s.changed_on is not None and (window.today - s.changed_on).days < r.cooldown_days:
+        next_day = s.changed_on + timedelta(days=r.cooldown_days)
+        return _keep(s, "hold", facts | {"cooldown_until": next_day.isoformat()},
+                     f"{measured}: the rules say {'cut' if low else 'raise'}, but the budget last changed on "
+                     f"{_day(s.changed_on)} and changes at most once every {r.cooldown_days} days "
+                     f"(next on {_day(next_day)}). It stays at {money(s.budget)}.")
+    if high:
+        return rate, facts, measured
+    after = to_cents(Fraction(s.budget) * (1 - r.change_pct), ROUND_HALF_UP)
+    if after == s.budget:
+        return _keep(s, "hold", facts, f"{measured}: the rules say cut, but the budget is too small to go lower.")
+    return Decision(
+        s.id, s.name, s.channel, "decrease", s.budget, after,
+        f"{measured}. Below {_pct(r.low_conversion)} with more than {_pct(r.low_spend_share)} spent, "
+        f"so the budget goes down {_pct(r.change_pct)}: {money(s.budget)} → {money(after)}.",
+        "low_performance", facts,
+    )
+
+
+def _fund_raises(ws: Workspace, raises: list, *, headroom: Decimal, freed: Decimal) -> dict[int, Decision]:
+    """Each wanted raise, in order, takes at most the room left under the monthly budget."""
+    r, verdicts = ws.rules, {}
+    own_room = max(headroom - freed, Decimal("0"))  # the room there was before today's cuts
+    for _rate, s, facts, measured in raises:
+        by_pct = to_cents(Fraction(s.budget) * r.change_pct)
+        wanted = min(by_pct, r.max_increase)
+        step = min(wanted, max(headroom, Decimal("0")))
+        facts |= {"wanted_increase": str(wanted), "headroom": str(max(headroom, Decimal("0")))}
+        if step <= 0:
+            verdicts[s.id] = _keep(s, "hold", facts | {"no_room": True},
+                f"{measured}: the rules say raise by {money(wanted)}, but the campaigns already use the whole "
+                f"monthly budget of {money(ws.monthly_budget)}, so there is no room. It stays at {money(s.budget)}.")
+            continue
+        if step < wanted:
+            how = (f"up by {money(step)} only, the room left under the monthly budget of "
+                   f"{money(ws.monthly_budget)} (the rules asked for {money(wanted)})")
+        elif by_pct > r.max_increase:
+            how = f"up by the {money(r.max_increase)} maximum ({_pct(r.change_pct)} would be {money(by_pct)})"
+        else:
+            how = f"up {_pct(r.change_pct)}"
+        funded = ""
+        if step > own_room:
+            funded = " Funded by today's cuts to other campaigns, so the monthly total does not grow."
+            facts["funded_by_cuts"] = str(step - own_room)
+        own_room = max(own_room - step, Decimal("0"))
+        headroom -= step
+        verdicts[s.id] = Decision(
+            s.id, s.name, s.channel, "increase", s.budget, s.budget + step,
+            f"{measured}. Above {_pct(r.high_conversion)} with less than {_pct(r.high_spend_share)} spent, "
+            f"so the budget goes {how}: {money(s.budget)} → {money(s.budget + step)}.{funded}",
+            "high_performance", facts,
+        )
+    return verdicts
+
+
+def freed_by(verdicts: dict[int, Decision]) -> Decimal:
+    return sum((d.before - d.after for d in verdicts.values() if d.action == "decrease"), Decimal("0"))
+
+
+def _keep(s: CampaignState, action: str, facts: dict, reason: str) -> Decision:
+    return Decision(s.id, s.name, s.channel, action, s.budget, s.budget, reason, None, facts)
+
+
+def _lt(num: int, den: int, threshold: Fraction) -> bool:
+    """num/den < threshold, exactly (den > 0)."""
+    return num * threshold.denominator < threshold.numerator * den
+
+
+def _gt(num: int, den: int, threshold: Fraction) -> bool:
+    return num * threshold.denominator > threshold.numerator * den
+
+
+def _why_no_rule(conversions: int, clicks: int, r: Rules) -> str:
+    if _lt(conversions, clicks, r.low_conversion):
+        return f"below {_pct(r.low_conversion)}, but a cut needs more than {_pct(r.low_spend_share)} of the budget spent."
+    if _gt(conversions, clicks, r.high_conversion):
+        return f"above {_pct(r.high_conversion)}, but a raise needs less than {_pct(r.high_spend_share)} of the budget spent."
+    return (f"between {_pct(r.low_conversion)} and {_pct(r.high_conversion)} (a change needs a rate strictly "
+            f"below or above them), so no rule applies.")
+
+
+# --- today's plan for one workspace ------------------------------------------------------------
+
+
+def plan_workspace(ws: Workspace, states: list[CampaignState], *, now: datetime) -> Plan:
+    """The rules' verdict for one workspace today, and whether today's run may apply it."""
+    window = Window.ending_before(ws.today(now))
+    active = [s for s in states if s.status == "active"]
+    others = sum((s.budget for s in states if s.status != "active"), Decimal("0"))
+    plan = Plan(ws, window, decide(ws, active, window, other_budgets=others))
+    if not all(follows_plan(s.plan, ws.activated_at) for s in states):
+        plan.skip_reason = ("You changed the plan: the next run sets the campaigns to it, and the budget rules "
+                            "apply again once they have a week of results.")
+    elif ws.local_date(ws.last_optimized_at) == window.today:
+        local = ws.last_optimized_at.astimezone(ZoneInfo(ws.timezone))
+        plan.skip_reason = f"Already optimised today at {local:%H:%M}; budgets change at most once a day."
+    elif any(s.created_on == window.today for s in states):
+        plan.skip_reason = "The campaigns were created today; the first optimisation waits for their results."
+    elif not active:
+        plan.skip_reason = "No active auto-managed campaigns to optimise."
+    return plan
