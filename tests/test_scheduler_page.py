@@ -50,3 +50,26 @@ def test_it_answers_404_for_an_unknown_job(client, alice):
 def test_it_refuses_run_now_without_csrf(client, alice):
     login(client, alice)
     assert client.post("/scheduler/jobs/housekeeping/run").status_code == 400
+
+
+def test_it_runs_a_per_workspace_job_only_for_the_current_workspace(client, alice, alice_org, charlie, app):
+    login(client, alice)
+    token = csrf_token(client, "/scheduler")
+    client.post("/scheduler/jobs/orchestrator/run", headers={"HX-Request": "true", "X-CSRFToken": token})
+    deadline = time.monotonic() + 15
+    run = None
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        run = db.session.scalars(select(JobRun).where(JobRun.job == "orchestrator")).one_or_none()
+        if run is not None and run.status != "running":
+            break
+        time.sleep(0.05)
+    assert run is not None and run.org_id == alice_org.id
+
+
+def test_it_lets_only_owners_run_deployment_wide_jobs(client, bob):
+    login(client, bob)
+    html = client.get("/scheduler").get_data(as_text=True)
+    assert 'hx-post="/scheduler/jobs/housekeeping/run"' not in html
+    token = csrf_token(client, "/scheduler")
+    assert client.post("/scheduler/jobs/housekeeping/run", headers={"X-CSRFToken": token}).status_code == 403

@@ -43,7 +43,9 @@ def _row_context(name: str) -> dict:
         "last": runs[0] if runs else None,
         "runs": runs,
         "now": now,
-        "can_run": not current_user.is_support,
+        "can_run": not current_user.is_support
+        and (service.specs[name].per_org or g.membership.role == "owner"),
+        "scope_note": "for this workspace" if service.specs[name].per_org else "for every workspace",
         "confirm": ConfirmForm(),
     }
 
@@ -75,10 +77,16 @@ def run_now(job_name: str):  # noqa: ANN201
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    spec = service.specs[job_name]
+    # A person runs a per-workspace job for their own workspace only; deployment-wide jobs
+    # (housekeeping) touch every workspace, so only owners may start them.
+    if not spec.per_org and g.membership.role != "owner":
+        abort(403, "Only an owner can run this job.")
+    org_id = g.org.id if spec.per_org else None
     actor_id = current_user.id
     # End this request's transaction first: on SQLite it holds the write lock the job needs.
     db.session.commit()
-    outcome = service.start(job_name, trigger="manual", actor_id=actor_id)
+    outcome = service.start(job_name, trigger="manual", actor_id=actor_id, org_id=org_id)
     db.session.commit()  # drop any snapshot older than the job's run row
     context = _row_context(job_name)
     context["notice"] = {
