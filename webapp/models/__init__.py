@@ -3,11 +3,14 @@
 from webapp.models.activity import ActivityLog
 from webapp.models.autopilot import DEFAULT_RULES, AiCall, AutopilotConfig
 from webapp.models.campaign import CHANNELS, BudgetChange, Campaign, CampaignMetric, CampaignTask
+from webapp.models.integration import CircuitBreaker, TokenBucket
 from webapp.models.lead import LEAD_STATUSES, ApiKey, Lead, LeadEvent
 from webapp.models.org import ROLES, Invite, Membership, Organization
 from webapp.models.queue import QueuedJob
+from webapp.models.ratelimit import RateLimitHit
 from webapp.models.report import OutboxMessage, WeeklyReport
 from webapp.models.scheduler import JobRun, SchedulerLock, SchedulerNode
+from webapp.models.sequence import Enrollment, Send, SequenceStep
 from webapp.models.user import LoginFailure, User
 
 __all__ = [
@@ -20,6 +23,8 @@ __all__ = [
     "ApiKey",
     "AutopilotConfig",
     "BudgetChange",
+    "CircuitBreaker",
+    "TokenBucket",
     "Campaign",
     "CampaignMetric",
     "CampaignTask",
@@ -33,7 +38,11 @@ __all__ = [
     "Membership",
     "Organization",
     "QueuedJob",
+    "RateLimitHit",
     "SchedulerLock",
     "SchedulerNode",
+    "Enrollment",
+    "Send",
+    "SequenceStep",
     "User",
 ]

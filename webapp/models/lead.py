@@ -12,6 +12,17 @@ from webapp.models.types import UTCDateTime
 
 LEAD_STATUSES = ("new", "contacted", "qualified", "won", "lost")
 
+# Search indexes that migration 0004 builds by hand for one dialect, which SQLAlchemy cannot
+# model: SQLite's FTS5 trigram table over `leads.search_text` (with its shadow tables and
+# triggers) and PostgreSQL's pg_trgm GIN index. Autogenerate and the schema test skip them.
+LEAD_SEARCH_FTS = "lead_search"
+UNMODELLED_SEARCH_OBJECTS = frozenset(
+    {LEAD_SEARCH_FTS}
+    | {f"{LEAD_SEARCH_FTS}_{shadow}" for shadow in ("data", "idx", "docsize", "config", "content")}
+    | {"ix_leads_search_trgm", "ix_leads_search_walk"}
+)
+db.metadata.info.setdefault("unmodelled", set()).update(UNMODELLED_SEARCH_OBJECTS)
+
 
 class Lead(db.Model):
     __tablename__ = "leads"
@@ -22,6 +33,9 @@ class Lead(db.Model):
         Index("ix_leads_org_email", "org_id", "email"),
         Index("ix_leads_org_phone", "org_id", "phone"),
         Index("ix_leads_org_source", "org_id", "source"),
+        Index("ix_leads_org_name", "org_id", "full_name", "id"),  # the inbox's "by name" sort
+        # Every filter of the inbox in one index, so counting a filtered view reads no rows.
+        Index("ix_leads_org_filters", "org_id", "status", "source", "score", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +61,11 @@ class Lead(db.Model):
     @property
     def first_name(self) -> str:
         return self.full_name.split()[0] if self.full_name.strip() else ""
+
+    @property
+    def display_name(self) -> str:
+        """What to call the lead on a page: the name, else the email, else the phone."""
+        return self.full_name or self.email or self.phone or f"Lead {self.id}"
 
 
 class LeadEvent(db.Model):

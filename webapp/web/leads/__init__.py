@@ -1,0 +1,1 @@
+"""The lead inbox, its import/export, the lead-capture settings and the public form."""
