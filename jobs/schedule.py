@@ -13,7 +13,7 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from jobs.periods import EveryMinutes, Schedule
+from jobs.periods import Daily, EveryMinutes, Schedule, Weekly
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class JobSpec:
 
 def registry() -> dict[str, JobSpec]:
     """Every scheduled job, by name. Later features add theirs here."""
-    from jobs import housekeeping
+    from jobs import automation, housekeeping, orchestrator, weekly_report
 
     specs = [
         JobSpec(
@@ -44,6 +44,39 @@ def registry() -> dict[str, JobSpec]:
             ),
             schedule=EveryMinutes(60, at_minute=5),
             func=housekeeping.run,
+        ),
+        JobSpec(
+            name="orchestrator",
+            title="Daily autopilot",
+            description=(
+                "Creates each active autopilot's campaigns from its strategy, adjusts their "
+                "budgets by last week's results, and links new leads to their campaigns."
+            ),
+            schedule=Daily(2, 0),
+            func=orchestrator.run,
+            per_org=True,
+        ),
+        JobSpec(
+            name="weekly_report",
+            title="Weekly report",
+            description=(
+                "Reports last week's leads, spend, revenue and ROI with insights for each "
+                "workspace with an autopilot, and emails it to the owners."
+            ),
+            schedule=Weekly(0, 9),
+            func=weekly_report.run,
+            per_org=True,
+        ),
+        JobSpec(
+            name="automation",
+            title="Sequences",
+            description=(
+                "Enrols new contacts into active sequences and sends the messages that are due, "
+                "inside each sequence's allowed hours."
+            ),
+            schedule=EveryMinutes(15),
+            func=automation.run,
+            per_org=True,
         ),
     ]
     return {spec.name: spec for spec in specs}
@@ -57,10 +90,11 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
     """Start APScheduler in this process (UTC, one instance per job, generous misfire grace).
 
     Many processes may do this: the runner's lease lock and period row make each slot run
-    once. A 30-second node heartbeat tells health checks a scheduler is alive.
+    once. Every minute each one looks for a run whose process died and takes it over. A
+    30-second node heartbeat tells health checks a scheduler is alive.
     """
     from jobs.nodes import beat, leave
-    from jobs.runner import run_job
+    from jobs.runner import resume_abandoned, run_job
 
     service = app.extensions["jobs"]
     scheduler = BackgroundScheduler(
@@ -75,11 +109,30 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
             name=spec.title,
             misfire_grace_time=spec.schedule.misfire_grace_seconds,
         )
+    scheduler.add_job(
+        resume_abandoned, "interval", seconds=60, args=[app], id="_resume_abandoned", misfire_grace_time=60
+    )
     me = node_id()
     scheduler.add_job(beat, "interval", seconds=30, args=[app, me], id="_node_heartbeat", misfire_grace_time=30)
     beat(app, me)
     scheduler.start()
+
+    def stop() -> None:
+        if scheduler.running:  # shutdown() raises on a scheduler already stopped
+            scheduler.shutdown(wait=False)
+        leave(app, me)
+
     app.extensions["scheduler"] = scheduler
-    atexit.register(lambda: (scheduler.shutdown(wait=False), leave(app, me)))
+    app.extensions["scheduler_stop"] = stop
+    atexit.register(stop)
     log.info("scheduler started with jobs: %s", ", ".join(service.specs))
     return scheduler
+
+
+def stop_scheduler(app: Flask) -> None:
+    """Stop this process's scheduler and withdraw its node row. A no-op if none is running."""
+    stop = app.extensions.pop("scheduler_stop", None)
+    app.extensions.pop("scheduler", None)
+    if stop is not None:
+        atexit.unregister(stop)
+        stop()

@@ -32,18 +32,123 @@ def _membership(org: Organization, _owner: User) -> int:
     return m.id
 
 
+def _weekly_report(org: Organization, _owner: User) -> int:
+    from webapp.services.reports import build_weekly_report
+
+    report = build_weekly_report(db.session, org, None, START)
+    db.session.commit()
+    return report.id
+
+
+def _job_run(org: Organization, _owner: User) -> int:
+    from webapp.models import JobRun
+
+    run = JobRun(job="weekly_report", period="sweep", org_id=org.id, trigger="manual", status="succeeded",
+                 holder="sweep", started_at=START, heartbeat_at=START, summary={})
+    db.session.add(run)
+    db.session.commit()
+    return run.id
+
+
+def _campaign(org: Organization, _owner: User) -> int:
+    from sqlalchemy import select
+
+    from tests.test_campaigns_pages import with_campaigns
+    from webapp.models import Campaign
+
+    existing = db.session.scalars(select(Campaign.id).where(Campaign.org_id == org.id).limit(1)).first()
+    return existing or with_campaigns(org)[0].id
+
+
+def _campaign_task(org: Organization, owner: User) -> int:
+    from sqlalchemy import select
+
+    from webapp.models import CampaignTask
+
+    campaign_id = _campaign(org, owner)
+    return db.session.scalars(select(CampaignTask.id).where(CampaignTask.campaign_id == campaign_id).limit(1)).one()
+
+
+def _lead(org: Organization, _owner: User) -> int:
+    from webapp.services.leads import capture_lead
+
+    lead, _created = capture_lead(db.session, org.id, {"email": "sweep-lead@example.com"}, source="manual", now=START)
+    db.session.commit()
+    return lead.id
+
+
+def _api_key(org: Organization, owner: User) -> int:
+    from webapp.services.api_keys import create_api_key
+
+    row, _key = create_api_key(db.session, accounts.membership(db.session, owner, org.id), "Sweep", now=START)
+    db.session.commit()
+    return row.id
+
+
+def _sequence_step(org: Organization, _owner: User) -> int:
+    from tests.test_automation_pages import make_sequence, steps_of
+
+    return steps_of(make_sequence(org, name="Sweep sequence"))[0].id
+
+
+def _sequence_job(org: Organization, _owner: User) -> int:
+    from tests.test_automation_pages import add_contact, make_sequence
+    from webapp.services.automation import trigger_new_contacts
+
+    campaign = make_sequence(org, name="Sweep sequence (jobs)", active=True)
+    add_contact(org, name="Sweep Contact", email="sweep-contact@example.com")
+    trigger_new_contacts(db.session, org_id=org.id, campaign_id=campaign.id, now=START)
+    db.session.commit()
+    # Capturing the contact enrolled it already (an active sequence enrols new contacts at once).
+    from sqlalchemy import select
+
+    from webapp.models.sequence import Send
+
+    return db.session.scalars(select(Send.queued_job_id).where(Send.campaign_id == campaign.id)).first()
+
+
+def _outbox_message(org: Organization, _owner: User) -> int:
+    from webapp.models import OutboxMessage
+
+    row = OutboxMessage(org_id=org.id, channel="email", to="sweep@example.com", subject="Sweep", body_text="Hi", created_at=START)
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
 # Argument name -> builds one of Alice's objects and returns its id.
 FACTORIES: dict[str, Callable[[Organization, User], int]] = {
     "invite_id": _invite,
     "membership_id": _membership,
     "org_id": lambda org, _owner: org.id,
+    "report_id": _weekly_report,
+    "run_id": _job_run,
+    "campaign_id": _campaign,
+    "task_id": _campaign_task,
+    "lead_id": _lead,
+    "api_key_id": _api_key,
+    "step_id": _sequence_step,
+    "job_id": _sequence_job,
+    "message_id": _outbox_message,
 }
 
 
+def _workspace_key(user: User) -> str:
+    from webapp.services.api_keys import create_api_key
+
+    org_id = user.memberships[0].org_id
+    _row, key = create_api_key(db.session, accounts.membership(db.session, user, org_id), "Sweep", now=START)
+    db.session.commit()
+    return key
+
+
 def _id_routes(app: Flask) -> list:
+    # Provider webhooks (`webhooks.*`) are no one's pages: no signed-in user reaches them,
+    # only a request signed with the provider's secret (tests/test_webhooks.py covers that
+    # a signed callback for one workspace's message cannot touch another's).
     return [
         rule for rule in app.url_map.iter_rules()
-        if any(arg.endswith("_id") for arg in rule.arguments)
+        if any(arg.endswith("_id") for arg in rule.arguments) and not rule.endpoint.startswith("webhooks.")
     ]
 
 
@@ -67,12 +172,15 @@ def test_it_answers_404_to_an_outsider_on_every_id_route(app, client, alice, ali
     assert not missing, f"add a factory for these id routes to the tenancy sweep: {missing}"
 
     login(client, charlie)
+    # The JSON API authenticates by workspace key, not by session: use Charlie's own key.
+    charlie_key = _workspace_key(charlie)
     checked = 0
     for rule in _id_routes(app):
         values = {arg: ids.get(arg, "x") for arg in rule.arguments}
         path = rule.build(values, append_unknown=False)[1]
+        headers = {"Authorization": f"Bearer {charlie_key}"} if rule.endpoint.startswith("api.") else {}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            response = client.open(path, method=method, data={})
+            response = client.open(path, method=method, data={}, headers=headers)
             assert response.status_code == 404, f"{method} {path} answered {response.status_code}"
             checked += 1
     assert checked >= 3

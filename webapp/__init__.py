@@ -34,9 +34,12 @@ def create_app(config: dict | None = None) -> Flask:
     from sqlalchemy.engine import make_url
 
     logging.getLogger("webapp").info(
-        "database %s; scheduler %s; email: outbox; SMS/WhatsApp: outbox; AI: built-in",
+        "database %s; scheduler %s; email: %s; SMS/WhatsApp: %s; AI: %s",
         make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True),
         "enabled" if app.config["SCHEDULER_ENABLED"] else "disabled in this process",
+        f"SMTP ({app.config['SMTP_HOST']}:{app.config['SMTP_PORT']})" if app.config.get("SMTP_HOST") else "outbox",
+        "Twilio" if app.config.get("TWILIO_ACCOUNT_SID") and app.config.get("TWILIO_FROM") else "outbox",
+        f"OpenAI ({app.config['OPENAI_MODEL']})" if app.config.get("OPENAI_API_KEY") else "built-in",
     )
 
     db.init_app(app)

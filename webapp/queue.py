@@ -133,7 +133,7 @@ def _expired(now: datetime):  # noqa: ANN202
     return and_(QueuedJob.status == "processing", QueuedJob.lease_expires_at < now)
 
 
-def _claimable(now: datetime, kinds: Sequence[str] | None, org_id: int | None):  # noqa: ANN202
+def _claimable(now: datetime, kinds: Sequence[str] | None, org_id: int | None, where: Sequence = ()):  # noqa: ANN202
     due = and_(QueuedJob.status == "pending", QueuedJob.run_at <= now)
     # A job whose worker died on its last attempt is not handed out again (a job that
     # kills its worker would otherwise loop forever); recover_stale fails it.
@@ -143,6 +143,7 @@ def _claimable(now: datetime, kinds: Sequence[str] | None, org_id: int | None): 
         conditions.append(QueuedJob.kind.in_(list(kinds)))
     if org_id is not None:
         conditions.append(QueuedJob.org_id == org_id)
+    conditions.extend(where)
     return and_(*conditions)
 
 
@@ -155,8 +156,11 @@ def claim(
     lease_seconds: int = DEFAULT_LEASE_SECONDS,
     kinds: Sequence[str] | None = None,
     org_id: int | None = None,
+    where: Sequence = (),
 ) -> list[QueuedJob]:
     """Lease up to `limit` due jobs to `owner`, oldest due first, atomically.
+
+    `where` adds conditions on QueuedJob (for example one campaign's jobs).
 
     Each claim counts as an attempt. Commit soon after: on SQLite the write lock is held
     until then. The jobs come back detached from the session, so reading them after that
@@ -166,7 +170,7 @@ def claim(
     begin_write(session)
     picked = (
         select(QueuedJob.id)
-        .where(_claimable(now, kinds, org_id))
+        .where(_claimable(now, kinds, org_id, where))
         .order_by(QueuedJob.run_at, QueuedJob.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -17,9 +17,10 @@ SUPPORT_ALLOWED_WRITES = frozenset({"auth.logout", "workspace.switch"})
 
 NAV = [
     ("dashboard.index", "Dashboard"),
-    ("pending.leads", "Leads"),
-    ("pending.campaigns", "Campaigns"),
-    ("pending.automation", "Automation"),
+    ("leads.index", "Leads"),
+    ("campaigns.index", "Campaigns"),
+    ("reports.index", "Reports"),
+    ("automation.index", "Automation"),
     ("activity.index", "Activity"),
     ("health.page", "Health"),
     ("workspace.settings", "Settings"),
@@ -30,17 +31,37 @@ def register_web(app: Flask) -> None:
     from webapp.web.activity.views import bp as activity_bp
     from webapp.web.api.views import bp as api_bp
     from webapp.web.auth.views import bp as auth_bp
+    from webapp.web.autopilot.views import bp as autopilot_bp
     from webapp.web.dashboard.views import bp as dashboard_bp
     from webapp.web.health.views import bp as health_bp
     from webapp.web.pending.views import bp as pending_bp
+    from webapp.web.reports.views import bp as reports_bp
     from webapp.web.scheduler.views import bp as scheduler_bp
     from webapp.web.workspace.views import bp as workspace_bp
 
     from webapp.web.filters import register_filters
 
     register_filters(app)
-    for bp in (auth_bp, dashboard_bp, activity_bp, scheduler_bp, health_bp, workspace_bp, pending_bp, api_bp):
+    for bp in (auth_bp, dashboard_bp, activity_bp, scheduler_bp, health_bp, workspace_bp, pending_bp, api_bp, autopilot_bp):
         app.register_blueprint(bp)
+    from webapp.web.campaigns.views import bp as campaigns_bp
+
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(reports_bp)  # after campaigns: its demo hook reports on their results
+    from webapp.web.leads.public import bp as lead_form_bp
+    from webapp.web.leads.views import bp as leads_bp
+
+    app.register_blueprint(leads_bp)
+    app.register_blueprint(lead_form_bp)
+    from webapp.web.automation.views import bp as automation_bp
+
+    app.register_blueprint(automation_bp)
+    from webapp.web.webhooks.views import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
+    from webapp.web.track.views import bp as track_bp
+
+    app.register_blueprint(track_bp)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

@@ -73,3 +73,9 @@ def _run_json(run) -> dict | None:  # noqa: ANN001
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "duration_ms": run.duration_ms, "summary": run.summary, "error": run.error,
     }
+
+
+from webapp.web.api import automation as _automation  # noqa: E402, F401  (/api/v1/campaigns/<id>/automation, /api/v1/automation/*)
+from webapp.web.api import leads as _leads  # noqa: E402, F401  (GET/POST /api/v1/leads)
+from webapp.web.api import metrics as _metrics  # noqa: E402, F401  (POST /api/v1/metrics)
+from webapp.web.api import openapi as _openapi  # noqa: E402, F401  (GET /api/v1/openapi.json)
