@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, login
+from tests.conftest import START, csrf_token, login
 from webapp.extensions import db
 from webapp.models import Invite, JobRun
 from webapp.services.activity import log_activity
-from tests.conftest import START
 
 
 def test_it_shows_support_every_workspace_filterable(client, support_user, alice_org, charlie):

@@ -29,9 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    import webapp.models  # noqa: F401  (register every table)
-
     from sqlalchemy.engine import make_url
+
+    import webapp.models  # noqa: F401  (register every table)
 
     logging.getLogger("webapp").info(
         "database %s; scheduler %s; email: %s; SMS/WhatsApp: %s; AI: %s",

@@ -33,13 +33,12 @@ def register_web(app: Flask) -> None:
     from webapp.web.auth.views import bp as auth_bp
     from webapp.web.autopilot.views import bp as autopilot_bp
     from webapp.web.dashboard.views import bp as dashboard_bp
+    from webapp.web.filters import register_filters
     from webapp.web.health.views import bp as health_bp
     from webapp.web.pending.views import bp as pending_bp
     from webapp.web.reports.views import bp as reports_bp
     from webapp.web.scheduler.views import bp as scheduler_bp
     from webapp.web.workspace.views import bp as workspace_bp
-
-    from webapp.web.filters import register_filters
 
     register_filters(app)
     for bp in (auth_bp, dashboard_bp, activity_bp, scheduler_bp, health_bp, workspace_bp, pending_bp, api_bp, autopilot_bp):
