@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import START
-from tests.fakes.smtp_server import smtp_sink, use_smtp  # noqa: F401  (fixture)
+from tests.fakes import smtp_server
 from tests.sequence_factories import (
     ANY_TIME,
     OFFICE_HOURS,
@@ -27,6 +27,9 @@ from webapp.services import automation, consent, sequences
 from webapp.services.automation import idempotency_key, process_due, trigger_new_contacts
 
 ONE_EMAIL = [WELCOME[0]]
+
+smtp_sink = smtp_server.smtp_sink  # the fixture
+use_smtp = smtp_server.use_smtp
 
 
 def process(app, **kwargs):  # noqa: ANN001, ANN003, ANN201

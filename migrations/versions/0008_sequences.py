@@ -50,7 +50,6 @@ def upgrade():
     sa.Column('converted_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_enrollments_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_enrollments_lead_id_leads'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_enrollments_org_id_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enrollments')),
     sa.UniqueConstraint('campaign_id', 'lead_id', 'test_mode', name=op.f('uq_enrollments_campaign_id_lead_id_test_mode'))
     )
@@ -85,10 +84,7 @@ def upgrade():
     sa.Column('error_class', sa.String(length=40), nullable=True),
     sa.Column('test_mode', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_sends_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['enrollment_id'], ['enrollments.id'], name=op.f('fk_sends_enrollment_id_enrollments'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_sends_lead_id_leads'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_sends_org_id_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['step_id'], ['sequence_steps.id'], name=op.f('fk_sends_step_id_sequence_steps'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sends')),
     sa.UniqueConstraint('enrollment_id', 'step_id', name=op.f('uq_sends_enrollment_id_step_id'))

@@ -10,8 +10,8 @@ The ONE code path shared by the 15-minute job, the automation tab's buttons and 
 - Each message is a Send row (unique per enrolment and step) plus one queue row, kind
   "sequence_step", idempotency key "enrollment:{id}:step:{id}": nothing is sent twice.
 
-Enrolment is bulk: pages of contacts, three INSERT statements per page (enrolments, queue
-rows, sends), so 100,000 contacts take seconds, not minutes.
+Enrolment is bulk (webapp/services/enrollment.py): three INSERT … SELECT statements
+(enrolments, queue rows, sends), so 100,000 contacts take seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from webapp.db_setup import begin_write
 from webapp.models import Campaign, Lead, LeadEvent, Organization, QueuedJob
 from webapp.models.sequence import Enrollment, Send, SequenceStep
 from webapp.services.activity import log_activity
+from webapp.services.enrollment import bulk_enroll, first_job_ids
 from webapp.services.errors import NotFound
 from webapp.services.send_windows import next_allowed, schedule_zone
 from webapp.services.sequences import activated_at, step_delay, steps_of
 
 KIND = "sequence_step"
 MAX_ATTEMPTS = 8  # retryable failures back off exponentially; 8 tries span hours
-PAGE = 5_000  # contacts enrolled per INSERT round
 LOOKBACK_FOR_TESTS = timedelta(days=7)  # a test trigger on a never-activated sequence
 
 
@@ -213,20 +213,13 @@ def _trigger_one(session: Session, campaign: Campaign, result: TriggerResult, *,
     recent = [Lead.org_id == campaign.org_id, Lead.created_at >= start, Lead.created_at <= now]
     column = address_column(first.channel)
     reachable = [Lead.unsubscribed_at.is_(None), column.is_not(None), column != ""]
-    enrolled = 0
-    last_id = 0
-    while True:
-        page = session.execute(
-            select(*_lead_columns()).where(*recent, *reachable, _not_enrolled(campaign, test_mode), Lead.id > last_id)
-            .order_by(Lead.id).limit(PAGE)
-        ).all()
-        if not page:
-            break
-        last_id = page[-1].id
-        job_ids = _enroll_rows(session, campaign, first, planner, page, test_mode=test_mode, now=now)
-        enrolled += len(job_ids)
-        if len(result.job_ids) < 1000:
-            result.job_ids.extend(job_ids[: 1000 - len(result.job_ids)])
+    enrolled = bulk_enroll(
+        session, campaign, first, [*recent, *reachable, _not_enrolled(campaign, test_mode)],
+        due_for_zone=planner.run_at, max_attempts=MAX_ATTEMPTS, kind=KIND, test_mode=test_mode, now=now,
+    )
+    if enrolled and len(result.job_ids) < 1000:
+        result.job_ids.extend(first_job_ids(session, campaign, test_mode=test_mode, now=now,
+                                            limit=1000 - len(result.job_ids)))
     skipped = session.scalar(
         select(func.count()).select_from(Lead)
         .where(*recent, or_(Lead.unsubscribed_at.is_not(None), column.is_(None), column == ""))

@@ -136,7 +136,11 @@ class Dispatcher:
     def batch(self, *, now: datetime, conditions: list, org_id: int | None, size: int) -> tuple[int, ProcessResult]:
         result = ProcessResult(batches=1)
         with Session(self.engine) as session:
-            jobs = queue.claim(session, self.owner, now=now, limit=size, lease_seconds=self.lease_seconds,
+            # `now` says what is due; a long run's later batches must still lease from the
+            # present moment, or their leases would be born expired and another worker
+            # would take the same jobs.
+            jobs = queue.claim(session, self.owner, now=max(now, self.clock()), limit=size,
+                               lease_seconds=self.lease_seconds,
                                kinds=[KIND], org_id=org_id, where=conditions)
             session.commit()
             if not jobs:
@@ -326,7 +330,7 @@ class Dispatcher:
             provider=receipt.provider, provider_id=receipt.provider_message_id, message_id=receipt.message_id,
             subject=rendered.subject[:300], body=rendered.text,
             recipient=(lead.email if step.channel == "email" else lead.phone) or "",
-            result={"send_id": send.id, "provider": receipt.provider}, org_id=send.org_id,
+            result={"send_id": send.id, "provider": receipt.provider, "by": self.owner}, org_id=send.org_id,
             campaign_id=campaign.id, lead_id=lead.id, test_mode=job.test_mode,
             next_step=self.next_step(campaign, following, send, lead, ctx, sent_at) if following else None,
         )
