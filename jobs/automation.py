@@ -24,6 +24,7 @@ def run(ctx: JobContext) -> dict:
     conversions = record_conversions(db.session, org_id=ctx.org_id, now=ctx.now)
     ctx.checkpoint()  # enrolments are saved before anything is sent; no transaction stays open
     processed = automation.process_due(ctx.app, org_id=ctx.org_id, test_mode=None, now=ctx.now, deadline=deadline)
+    completed = automation.complete_finished(db.session, org_id=ctx.org_id, now=ctx.now)
     remaining = automation.summary(db.session, now=ctx.now, org_id=ctx.org_id)
     db.session.commit()
     return {
@@ -35,6 +36,7 @@ def run(ctx: JobContext) -> dict:
         "cancelled": processed.cancelled,
         "deferred": processed.deferred,
         "conversions": conversions,
+        "sequences_completed": completed,
         "due_left": remaining["due_now"],
         "pending_left": remaining["jobs"]["pending"],
     }

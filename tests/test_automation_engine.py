@@ -472,3 +472,22 @@ def test_text_messages_go_to_the_outbox_without_twilio(app, alice_org, channel):
     [row] = db.session.scalars(select(OutboxMessage)).all()
     assert (row.channel, row.to, row.body_text) == (channel, "+447911123456", "Hi Ana")
     assert sends_of(campaign)[0].provider == "outbox"
+
+
+def test_a_finishing_sequence_completes_only_when_no_message_is_left(app, alice_org, clock):
+    campaign = make_sequence(alice_org, steps=WELCOME[:2])
+    make_contact(alice_org, email="ana@example.com")
+    assert sequences.finish_sequence(db.session, campaign, actor_id=None, now=START) is False
+    db.session.commit()
+    assert campaign.status == "active"
+    make_contact(alice_org, email="late@example.com")  # no new enrolments once finishing
+    assert len(enrollments_of(campaign)) == 1
+    process(app)
+    assert automation.complete_finished(db.session, org_id=alice_org.id, now=START) == 0  # step 2 still queued
+    clock.advance(days=3)
+    assert process(app).sent == 1
+    assert automation.complete_finished(db.session, org_id=alice_org.id, now=clock()) == 1
+    db.session.commit()
+    assert campaign.status == "completed"
+    empty = make_sequence(alice_org, name="Empty")
+    assert sequences.finish_sequence(db.session, empty, actor_id=None, now=clock()) is True

@@ -59,7 +59,7 @@ class ProcessResult:
     def add(self, other: ProcessResult) -> None:
         for name in ("sent", "failed", "retried", "cancelled", "deferred", "batches"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.details.extend(other.details)
+        self.details.extend(line for line in other.details if line not in self.details)
 
 
 def idempotency_key(enrollment_id: int, step_id: int) -> str:
@@ -79,7 +79,8 @@ def _sequences(session: Session, org_id: int | None, campaign_id: int | None, te
     if not test_mode:
         query = query.where(Campaign.status == "active")
     campaigns = session.scalars(query.order_by(Campaign.id)).all()
-    return [c for c in campaigns if (c.settings or {}).get("trigger", "new_contact") == "new_contact"]
+    return [c for c in campaigns if (c.settings or {}).get("trigger", "new_contact") == "new_contact"
+            and (test_mode or not (c.settings or {}).get("finishing_at"))]
 
 
 class _Planner:
@@ -537,6 +538,23 @@ def summary(session: Session, *, now: datetime, org_id: int | None = None) -> di
         "jobs": counts, "due_now": due, "active_sequences": active, "active_enrollments": enrollments,
         "oldest_pending_due": oldest.isoformat() if oldest else None,
     }
+
+
+def complete_finished(session: Session, *, org_id: int | None, now: datetime) -> int:
+    """Complete the finishing sequences whose last message went out. Returns how many."""
+    query = select(Campaign).where(Campaign.kind == "sequence", Campaign.status == "active")
+    if org_id is not None:
+        query = query.where(Campaign.org_id == org_id)
+    done = 0
+    for campaign in session.scalars(query):
+        if (campaign.settings or {}).get("finishing_at") and not has_remaining_jobs(session, campaign):
+            campaign.status, campaign.updated_at = "completed", now
+            log_activity(session, campaign.org_id, "sequence.completed",
+                         f"Sequence “{campaign.name}” completed: its last message was sent.",
+                         now=now, entity=("campaign", campaign.id))
+            done += 1
+    session.flush()
+    return done
 
 
 def has_remaining_jobs(session: Session, campaign: Campaign) -> bool:

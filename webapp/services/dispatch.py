@@ -22,14 +22,13 @@ the breaker's retry time without spending their attempts.
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -49,13 +48,11 @@ from webapp.models import Campaign, Lead, LeadEvent, Organization, QueuedJob
 from webapp.models.sequence import Enrollment, Send, SequenceStep
 from webapp.services.activity import log_activity
 from webapp.services.automation import KIND, MAX_ATTEMPTS, ProcessResult, idempotency_key
-from webapp.services.dispatch_sql import NextStep, acknowledge
+from webapp.services.dispatch_sql import NextStep, acknowledge, write_transaction
 from webapp.services.send_windows import next_allowed, schedule_zone
 from webapp.services.sequences import step_delay
 from webapp.services.templating import render_step, variables_for
 from webapp.services.tracking import LinkMaker
-
-log = logging.getLogger(__name__)
 
 PAUSED_RETRY = timedelta(minutes=15)  # a paused sequence's due messages are looked at again then
 
@@ -118,6 +115,22 @@ class Dispatcher:
     def run(self, *, now: datetime, conditions: list, org_id: int | None, limit: int | None,
             deadline: float | None) -> ProcessResult:
         result = ProcessResult()
+        with ExitStack() as self.open:  # connections kept for the whole run, closed at its end
+            self.conn = self.open.enter_context(self.bookkeeping())
+            self.channels: dict[tuple[int, str], delivery.ChannelSender] = {}
+            self.loop(result, now=now, conditions=conditions, org_id=org_id, limit=limit, deadline=deadline)
+        return result
+
+    def channel(self, org_id: int, channel: str) -> delivery.ChannelSender:
+        """The (workspace, channel) sender of this run: one SMTP connection serves every batch."""
+        key = (org_id, channel)
+        if key not in self.channels:
+            self.channels[key] = self.open.enter_context(
+                delivery.open_channel(org_id, channel, engine=self.engine, clock=self.clock))
+        return self.channels[key]
+
+    def loop(self, result: ProcessResult, *, now: datetime, conditions: list, org_id: int | None,
+             limit: int | None, deadline: float | None) -> None:
         while limit is None or limit > 0:
             if deadline is not None and time.monotonic() >= deadline:
                 result.details.append("Stopped at the time budget; the rest is sent on the next run.")
@@ -131,7 +144,6 @@ class Dispatcher:
                 limit -= claimed
             if batch_result.deferred >= claimed:
                 break  # everything went back for later: nothing more can go out now
-        return result
 
     def batch(self, *, now: datetime, conditions: list, org_id: int | None, size: int) -> tuple[int, ProcessResult]:
         result = ProcessResult(batches=1)
@@ -189,7 +201,9 @@ class Dispatcher:
             return True
         if campaign.status != "active" and not job.test_mode:
             self.release([job], lambda _i: now + PAUSED_RETRY, result)
-            result.details.append(f"“{campaign.name}” is {campaign.status}; its messages wait until it is active.")
+            line = f"“{campaign.name}” is {campaign.status}; its messages wait until it is active."
+            if line not in result.details:
+                result.details.append(line)
             return True
         return False
 
@@ -223,8 +237,8 @@ class Dispatcher:
         if not jobs:
             return
         outboxed = delivery.provider_for(channel, org_id) == "outbox"
-        with self.bookkeeping() as conn, \
-                delivery.open_channel(org_id, channel, engine=self.engine, clock=self.clock) as sender:
+        conn, sender = self.conn, self.channel(org_id, channel)
+        try:
             for index, job in enumerate(jobs):
                 self.keep_lease(jobs[index:])
                 send = ctx.sends[job.id]
@@ -250,8 +264,9 @@ class Dispatcher:
                     if receipt is None:
                         self.record_failure(job, send, step, exc, result)
                         continue
-                with conn.begin():
+                with write_transaction(conn):
                     self.mark_sent(conn, job, send, step, lead, ctx, rendered, receipt, result)
+        finally:
             self.write_timeline(conn)
 
     @contextmanager

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -77,6 +79,22 @@ class NextStep:
     recipient: str
     max_attempts: int
     kind: str
+
+
+@contextmanager
+def write_transaction(conn: Connection) -> Iterator[None]:
+    """A write transaction on the DBAPI connection itself (BEGIN IMMEDIATE on SQLite; psycopg
+    begins on the first statement), committed at the end: no SQLAlchemy bookkeeping per
+    message. `conn` must have no SQLAlchemy transaction open."""
+    dbapi = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite":
+        dbapi.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        dbapi.rollback()
+        raise
+    dbapi.commit()
 
 
 def _sqlite_time(value: datetime) -> str:

@@ -263,6 +263,7 @@ def activate_sequence(session: Session, campaign: Campaign, *, actor_id: int | N
     settings.setdefault("trigger", "new_contact")
     if campaign.status != "active":
         settings["activated_at"] = now.isoformat()
+    settings.pop("finishing_at", None)
     campaign.settings = settings
     campaign.status = "active"
     campaign.updated_at = now
@@ -283,6 +284,35 @@ def pause_sequence(session: Session, campaign: Campaign, *, actor_id: int | None
     log_activity(session, campaign.org_id, "sequence.paused",
                  f"Sequence “{campaign.name}” paused: no new enrolments, queued messages wait.",
                  now=now, entity=("campaign", campaign.id), actor_id=actor_id)
+
+
+def finish_sequence(session: Session, campaign: Campaign, *, actor_id: int | None, now: datetime) -> bool:
+    """Stop enrolling; the contacts already in the sequence still get their messages. The
+    sequence is "completed" only once no message of it is left to send (at once when none
+    is; otherwise the 15-minute job completes it after the last one). Returns True when it
+    completed now."""
+    from webapp.services.automation import has_remaining_jobs
+
+    settings = dict(campaign.settings or {})
+    settings["finishing_at"] = now.isoformat()
+    campaign.settings = settings
+    campaign.updated_at = now
+    if has_remaining_jobs(session, campaign):
+        campaign.status = "active"
+        log_activity(session, campaign.org_id, "sequence.finishing",
+                     f"Sequence “{campaign.name}” takes no new contacts; it completes after its last queued message.",
+                     now=now, entity=("campaign", campaign.id), actor_id=actor_id)
+        session.flush()
+        return False
+    campaign.status = "completed"
+    log_activity(session, campaign.org_id, "sequence.completed", f"Sequence “{campaign.name}” completed.",
+                 now=now, entity=("campaign", campaign.id), actor_id=actor_id)
+    session.flush()
+    return True
+
+
+def is_finishing(campaign: Campaign) -> bool:
+    return bool((campaign.settings or {}).get("finishing_at"))
 
 
 def activated_at(campaign: Campaign) -> datetime | None:
