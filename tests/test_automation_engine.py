@@ -23,6 +23,7 @@ from tests.sequence_factories import (
 from webapp.extensions import db
 from webapp.integrations import delivery
 from webapp.models import ActivityLog, Lead, LeadEvent, OutboxMessage, QueuedJob
+from webapp.models.sequence import Send
 from webapp.services import automation, consent, sequences
 from webapp.services.automation import idempotency_key, process_due, trigger_new_contacts
 
@@ -491,3 +492,78 @@ def test_a_finishing_sequence_completes_only_when_no_message_is_left(app, alice_
     assert campaign.status == "completed"
     empty = make_sequence(alice_org, name="Empty")
     assert sequences.finish_sequence(db.session, empty, actor_id=None, now=clock()) is True
+
+
+def test_a_step_without_an_address_is_skipped_and_the_sequence_goes_on(app, alice_org, clock):
+    sms_first = {"channel": "sms", "subject": "", "body": "Hi {{firstName|there}}", "delay_value": 0, "delay_unit": "minutes"}
+    campaign = make_sequence(alice_org, steps=[WELCOME[0], sms_first | {"delay_value": 1, "delay_unit": "days"},
+                                               WELCOME[1]], schedule=ANY_TIME)
+    make_contact(alice_org, email="ana@example.com", name="Ana")  # no phone
+    assert process(app).sent == 1
+    clock.advance(days=1, minutes=1)
+    result = process(app)
+    assert (result.sent, result.failed, result.cancelled) == (0, 0, 1)
+    sms = next(s for s in sends_of(campaign) if s.channel == "sms")
+    assert (sms.status, sms.error_class) == ("cancelled", "SKIPPED")
+    assert sms.error == "Skipped: the contact has no phone number for this SMS step."
+    assert (job_of(sms).status, job_of(sms).error_class) == ("cancelled", "SKIPPED")
+    clock.advance(days=3)
+    assert process(app).sent == 1  # the third step still goes out
+    [enrollment] = enrollments_of(campaign)
+    assert enrollment.status == "completed"
+    assert [s.status for s in sorted(sends_of(campaign), key=lambda s: s.step_id)] == ["sent", "cancelled", "sent"]
+
+
+def test_a_delivery_report_before_the_acknowledgement_is_kept(app, alice_org, monkeypatch):
+    """Twilio may call back between the send and the worker's acknowledgement: the report wins."""
+    from sqlalchemy.orm import Session
+
+    from tests.fakes.twilio_server import FakeTwilio, use_twilio
+    from webapp.integrations.sms import TwilioSender
+
+    real_send = TwilioSender.send
+
+    def send_then_report(self, to, body, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        receipt = real_send(self, to, body, **kwargs)
+        send_id = int(kwargs["status_callback"].rsplit("/", 1)[-1].split("?")[0]) if "/" in (kwargs.get("status_callback") or "") else None
+        with Session(db.engine) as session:  # the webhook's own request and transaction
+            [send] = session.scalars(select(Send).where(Send.provider_message_id.is_(None))).all()
+            assert send_id in (None, send.id)
+            automation.record_delivery_status(session, send.id, "delivered", None, START,
+                                              provider_message_id=receipt.provider_message_id)
+            session.commit()
+        return receipt
+
+    monkeypatch.setattr(TwilioSender, "send", send_then_report)
+    server = FakeTwilio().start()
+    try:
+        use_twilio(app, server)
+        step = {"channel": "sms", "subject": "", "body": "Hi", "delay_value": 0, "delay_unit": "minutes"}
+        campaign = make_sequence(alice_org, steps=[step], schedule=ANY_TIME)
+        make_contact(alice_org, email=None, phone="+447911123456", name="Ana")
+        assert process(app).sent == 1
+        [send] = sends_of(campaign)
+        assert (send.status, send.provider) == ("delivered", "twilio")
+        assert send.delivered_at is not None and send.sent_at is not None
+        assert job_of(send).status == "completed"
+    finally:
+        server.stop()
+
+
+def test_a_rate_limited_message_waits_at_least_as_long_as_the_provider_asked(app, alice_org, clock):
+    from tests.fakes.twilio_server import FakeTwilio, use_twilio
+
+    server = FakeTwilio().start()
+    try:
+        use_twilio(app, server)
+        app.config["SMS_PER_MINUTE"] = 0
+        step = {"channel": "sms", "subject": "", "body": "Hi", "delay_value": 0, "delay_unit": "minutes"}
+        campaign = make_sequence(alice_org, steps=[step], schedule=ANY_TIME)
+        make_contact(alice_org, email=None, phone="+447911123456", name="Ana")
+        server.fail_next(429, code=20429, retry_after=600)
+        assert process(app).retried == 1
+        job = job_of(sends_of(campaign)[0])
+        assert (job.status, job.error_class) == ("pending", "RATE_LIMITED")
+        assert job.run_at >= clock() + timedelta(seconds=600)  # the backoff alone would be seconds
+    finally:
+        server.stop()

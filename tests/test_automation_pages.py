@@ -231,6 +231,25 @@ def test_it_activates_only_a_sequence_with_steps_and_pauses_it(client, alice, al
     assert db.session.get(Campaign, ready.id).status == "paused"
 
 
+def test_it_finishes_a_sequence_after_its_queued_messages(client, alice, alice_org):
+    campaign = make_sequence(alice_org, active=True)
+    add_contact(alice_org, name="Ann Lee", email="ann@example.com")
+    login(client, alice)
+    token = csrf_token(client, f"/automation/{campaign.id}")
+    client.post(f"/automation/{campaign.id}/run/trigger", headers=hx(token))  # Ann's three messages queued
+    response = client.post(f"/automation/{campaign.id}/finish", data={"csrf_token": token}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Finishing: nobody new is enrolled" in html and "completes once its last queued message" in html
+    assert "Finish</button>" not in html
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).status == "active"  # never completed while jobs remain
+    empty = make_sequence(alice_org, name="Nobody yet", active=True)
+    html = client.post(f"/automation/{empty.id}/finish", data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    assert "Completed: no message of it was left to send." in html
+    db.session.expire_all()
+    assert db.session.get(Campaign, empty.id).status == "completed"
+
+
 # --- the automation tab ---------------------------------------------------------------------
 
 

@@ -262,11 +262,13 @@ def fail(
     error: str,
     error_class: str,
     retryable: bool | None = None,
+    retry_after: float | None = None,
 ) -> str | None:
     """Record a failed attempt of a leased job.
 
-    A retryable error with attempts left goes back to pending after a backoff; anything
-    else is failed for good. Returns the new status, or None if the lease was lost.
+    A retryable error with attempts left goes back to pending after a backoff (never sooner
+    than the provider's `retry_after` seconds, when it said); anything else is failed for
+    good. Returns the new status, or None if the lease was lost.
     """
     begin_write(session)
     job = session.scalars(
@@ -288,7 +290,10 @@ def fail(
     }
     if retryable and job.attempts < job.max_attempts:
         values["status"] = "pending"
-        values["run_at"] = now + timedelta(seconds=backoff_seconds(job.attempts, error_class))
+        delay = backoff_seconds(job.attempts, error_class)
+        if retry_after is not None:
+            delay = max(delay, min(float(retry_after), MAX_DELAY_SECONDS))
+        values["run_at"] = now + timedelta(seconds=delay)
     else:
         values["status"] = "failed"
     written = session.execute(

@@ -48,12 +48,13 @@ from webapp.models import Campaign, Lead, LeadEvent, Organization, QueuedJob
 from webapp.models.sequence import Enrollment, Send, SequenceStep
 from webapp.services.activity import log_activity
 from webapp.services.automation import KIND, MAX_ATTEMPTS, ProcessResult, idempotency_key
-from webapp.services.dispatch_sql import NextStep, acknowledge, write_transaction
+from webapp.services.dispatch_sql import NextStep, acknowledge, skip_step, write_transaction
 from webapp.services.send_windows import next_allowed, schedule_zone
 from webapp.services.sequences import step_delay
 from webapp.services.templating import render_step, variables_for
 from webapp.services.tracking import LinkMaker
 
+CHANNEL_WORDS = {"email": "email", "sms": "SMS", "whatsapp": "WhatsApp"}
 PAUSED_RETRY = timedelta(minutes=15)  # a paused sequence's due messages are looked at again then
 
 
@@ -205,7 +206,28 @@ class Dispatcher:
             if line not in result.details:
                 result.details.append(line)
             return True
+        step = ctx.step_by_id[send.step_id]
+        if not ((lead.email if step.channel == "email" else lead.phone) or "").strip():
+            self.pass_over(job, send, step, lead, ctx, result)
+            return True
         return False
+
+    def pass_over(self, job: QueuedJob, send: Send, step: SequenceStep, lead: Lead, ctx: _Batch,
+                  result: ProcessResult) -> None:
+        """A step on a channel the contact has no address for is skipped; the sequence goes on."""
+        at = self.clock()
+        campaign = ctx.campaigns[send.campaign_id]
+        following = ctx.next_step(step)
+        what = "email address" if step.channel == "email" else "phone number"
+        with write_transaction(self.conn):
+            skip_step(
+                self.conn, job_id=job.id, owner=self.owner, send_id=send.id, enrollment_id=send.enrollment_id, at=at,
+                reason=f"Skipped: the contact has no {what} for this {CHANNEL_WORDS[step.channel]} step.",
+                org_id=send.org_id, campaign_id=campaign.id, lead_id=lead.id, test_mode=job.test_mode,
+                next_step=self.next_step(campaign, following, send, lead, ctx, at) if following else None,
+            )
+        result.cancelled += 1
+        self.per_campaign[(send.org_id, send.campaign_id)].cancelled += 1
 
     def pace(self, org_id: int, channel: str, jobs: list[QueuedJob], result: ProcessResult) -> list[QueuedJob]:
         """The jobs the token buckets allow now; the rest go back to when their token comes."""
@@ -385,7 +407,8 @@ class Dispatcher:
         with Session(self.engine) as session:
             begin_write(session)
             status = queue.fail(session, job.id, self.owner, now=now, error=str(exc),
-                                error_class=str(exc.error_class), retryable=exc.retryable)
+                                error_class=str(exc.error_class), retryable=exc.retryable,
+                                retry_after=exc.retry_after)
             final = status == "failed"
             session.execute(
                 update(Send).where(Send.id == send.id).values(

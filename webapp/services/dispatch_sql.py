@@ -28,10 +28,13 @@ COMPLETE = (
     "completed_at = :at, updated_at = :at, last_error = NULL, error_class = NULL "
     "WHERE id = :job_id AND status = 'processing' AND lease_owner = :owner"
 )
+# A delivery report can arrive before the acknowledgement commits: what it said is kept.
 RECORD = (
-    "UPDATE sends SET status = 'sent', sent_at = :at, provider = :provider, provider_message_id = :provider_id, "
-    "message_id = :message_id, subject = :subject, body_text = :body, \"to\" = :recipient, error = NULL, "
-    "error_class = NULL WHERE id = :send_id"
+    "UPDATE sends SET status = CASE WHEN status IN ('delivered', 'failed') THEN status ELSE 'sent' END, "
+    "sent_at = :at, provider = :provider, provider_message_id = :provider_id, message_id = :message_id, "
+    "subject = :subject, body_text = :body, \"to\" = :recipient, "
+    "error = CASE WHEN status = 'failed' THEN error END, "
+    "error_class = CASE WHEN status = 'failed' THEN error_class END WHERE id = :send_id"
 )
 FINISH = "UPDATE enrollments SET status = 'completed', finished_at = :at WHERE id = :enrollment_id AND status = 'active'"
 QUEUE_JOB = (
@@ -134,3 +137,38 @@ def acknowledge(conn: Connection, *, job_id: int, owner: str, send_id: int, enro
     row = cursor.execute(QUEUE_JOB, params).fetchone()
     if row is not None:  # None: queued already (a re-run after a lost acknowledgement)
         cursor.execute(QUEUE_SEND, {**params, "job_id": row[0]})
+
+
+SKIP_JOB = (
+    "UPDATE queued_jobs SET status = 'cancelled', last_error = :reason, error_class = 'SKIPPED', "
+    "lease_owner = NULL, lease_expires_at = NULL, updated_at = :at "
+    "WHERE id = :job_id AND status = 'processing' AND lease_owner = :owner"
+)
+SKIP_SEND = "UPDATE sends SET status = 'cancelled', error = :reason, error_class = 'SKIPPED' WHERE id = :send_id"
+
+
+def skip_step(conn: Connection, *, job_id: int, owner: str, send_id: int, enrollment_id: int, at: datetime,
+              reason: str, org_id: int, campaign_id: int, lead_id: int, test_mode: bool,
+              next_step: NextStep | None) -> None:
+    """Pass over one step (its job and Send cancelled with `reason`) and queue `next_step`,
+    or finish the enrolment, in the transaction `conn` has open."""
+    stamp = (lambda v: v) if conn.dialect.name == "postgresql" else _sqlite_time
+    params = {"job_id": job_id, "owner": owner, "send_id": send_id, "enrollment_id": enrollment_id,
+              "at": stamp(at), "reason": reason, "org_id": org_id, "campaign_id": campaign_id,
+              "lead_id": lead_id, "test_mode": test_mode}
+    run = (lambda sql, values: cursor.execute(_pyformat(sql), values)) if conn.dialect.name == "postgresql" \
+        else (lambda sql, values: cursor.execute(sql, values))
+    cursor = conn.connection.dbapi_connection.cursor()
+    run(SKIP_JOB, params)
+    run(SKIP_SEND, params)
+    if next_step is None:
+        run(FINISH, params)
+        return
+    params.update(
+        next_step_id=next_step.step_id, key=next_step.key, payload=json.dumps(next_step.payload),
+        run_at=stamp(next_step.run_at), channel=next_step.channel, next_recipient=next_step.recipient,
+        max_attempts=next_step.max_attempts, kind=next_step.kind,
+    )
+    row = run(QUEUE_JOB, params).fetchone()
+    if row is not None:
+        run(QUEUE_SEND, {**params, "job_id": row[0]})

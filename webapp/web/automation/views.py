@@ -221,6 +221,18 @@ def pause(campaign_id: int):  # noqa: ANN201
     return hx.redirect_to(request.referrer if _same_site(request.referrer) else url_for("automation.show", campaign_id=campaign_id))
 
 
+@bp.route("/automation/<int:campaign_id>/finish", methods=["POST"])
+@org_required
+def finish(campaign_id: int):  # noqa: ANN201
+    campaign = load_sequence(campaign_id)
+    _require_change()
+    done = sequences.finish_sequence(db.session, campaign, actor_id=current_user.id, now=clock.now())
+    db.session.commit()
+    flash("Completed: no message of it was left to send." if done else
+          "Finishing: nobody new is enrolled; it completes once its last queued message is sent.", "success")
+    return hx.redirect_to(url_for("automation.show", campaign_id=campaign_id))
+
+
 def _same_site(url: str | None) -> bool:
     return bool(url) and url.startswith(request.host_url) and "/automation/" in url
 
