@@ -57,6 +57,27 @@ def register_job_commands(app: Flask) -> None:
         if outcome.status == "failed":
             raise SystemExit(1)
 
+    @app.cli.group("credentials")
+    def credentials_group() -> None:
+        """Workspaces' encrypted integration credentials."""
+
+    @credentials_group.command("rotate")
+    def rotate_credentials() -> None:
+        """Re-encrypt every workspace's credentials with the first key of CREDENTIALS_KEY."""
+        from webapp.db_setup import begin_write
+        from webapp.extensions import db
+        from webapp.services import credentials
+
+        begin_write(db.session)
+        try:
+            count = credentials.rotate_credentials(db.session, now=clock.now())
+        except credentials.CredentialsError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+        click.echo(f"Re-encrypted {count} set(s) of credentials with {credentials.key_source()}.")
+        click.echo("Keys after the first one in CREDENTIALS_KEY can now be removed.")
+
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=8000, show_default=True, type=int)

@@ -32,7 +32,15 @@ class JobSpec:
 
 def registry() -> dict[str, JobSpec]:
     """Every scheduled job, by name. Later features add theirs here."""
-    from jobs import automation, housekeeping, orchestrator, weekly_report
+    from jobs import (
+        automation,
+        coach,
+        health_alerts,
+        housekeeping,
+        orchestrator,
+        provisioning,
+        weekly_report,
+    )
 
     specs = [
         JobSpec(
@@ -76,6 +84,39 @@ def registry() -> dict[str, JobSpec]:
             ),
             schedule=EveryMinutes(15),
             func=automation.run,
+            per_org=True,
+        ),
+        JobSpec(
+            name="coach",
+            title="WhatsApp coach",
+            description=(
+                "Gives each workspace's coach audience its first follow-up, then writes and sends "
+                "the follow-ups and automatic replies that are due, inside the coach's time window."
+            ),
+            schedule=EveryMinutes(15),
+            func=coach.run,
+            per_org=True,
+        ),
+        JobSpec(
+            name="health_alerts",
+            title="Health alerts",
+            description=(
+                "Checks each workspace for a backed-up queue, a high failure rate, an AI cost spike "
+                "or a low delivery rate, and tells the owners once per alert (activity feed and email)."
+            ),
+            schedule=EveryMinutes(15),
+            func=health_alerts.run,
+            per_org=True,
+        ),
+        JobSpec(
+            name="provisioning",
+            title="Workspace setup",
+            description=(
+                "Runs requested workspace setups (plan, Twilio subaccount and number, WhatsApp, "
+                "email, defaults, connection tests), retries failed steps and resumes interrupted ones."
+            ),
+            schedule=EveryMinutes(10),
+            func=provisioning.run,
             per_org=True,
         ),
     ]

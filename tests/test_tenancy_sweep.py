@@ -116,6 +116,21 @@ def _outbox_message(org: Organization, _owner: User) -> int:
     return row.id
 
 
+def _coach_conversation(org: Organization, _owner: User) -> int:
+    from webapp.services import coach
+    from webapp.services.leads import capture_lead
+
+    coach.save_settings(db.session, org.id, {**coach.DEFAULTS, "enabled": True}, actor_id=None, now=START)
+    capture_lead(db.session, org.id, {"full_name": "Sweep Coachee", "phone": "+14155550199"}, source="manual", now=START)
+    coach.schedule_followups(db.session, org.id, now=START)
+    db.session.commit()
+    from sqlalchemy import select
+
+    from webapp.models import Conversation
+
+    return db.session.scalars(select(Conversation.id).where(Conversation.org_id == org.id)).first()
+
+
 # Argument name -> builds one of Alice's objects and returns its id.
 FACTORIES: dict[str, Callable[[Organization, User], int]] = {
     "invite_id": _invite,
@@ -130,6 +145,7 @@ FACTORIES: dict[str, Callable[[Organization, User], int]] = {
     "step_id": _sequence_step,
     "job_id": _sequence_job,
     "message_id": _outbox_message,
+    "conversation_id": _coach_conversation,
 }
 
 

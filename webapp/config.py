@@ -79,6 +79,10 @@ def load_config(instance_path: Path) -> dict:
         "SQLITE_BUSY_TIMEOUT_MS": env_int("SQLITE_BUSY_TIMEOUT_MS", 15000, minimum=0),
         "SCHEDULER_ENABLED": env_bool("SCHEDULER_ENABLED", False),
         "SERVICE_TOKEN": env_str("SERVICE_TOKEN"),
+        # Fernet keys for workspace credentials, comma-separated, the first encrypts (rotation:
+        # put the new key first, run `autopilot credentials rotate`, drop the old one). Unset:
+        # a key derived from SECRET_KEY.
+        "CREDENTIALS_KEY": env_str("CREDENTIALS_KEY"),
         "PUBLIC_URL": env_str("PUBLIC_URL", "http://127.0.0.1:8000"),
         "QUEUE_PURGE_COMPLETED_DAYS": env_int("QUEUE_PURGE_COMPLETED_DAYS", 7, minimum=1),
         "JOB_RUN_HISTORY_DAYS": env_int("JOB_RUN_HISTORY_DAYS", 30, minimum=1),
@@ -93,6 +97,12 @@ def load_config(instance_path: Path) -> dict:
         "OPENAI_BASE_URL": env_str("OPENAI_BASE_URL"),
         "OPENAI_MODEL": env_str("OPENAI_MODEL", "gpt-4o-mini"),
         "OPENAI_TIMEOUT_SECONDS": env_int("OPENAI_TIMEOUT_SECONDS", 30, minimum=1),
+        # Stripe checkout webhook (POST /webhooks/stripe); unset: the endpoint answers 404.
+        "STRIPE_WEBHOOK_SECRET": env_str("STRIPE_WEBHOOK_SECRET"),
+        # Setup pipeline: the country whose local numbers are bought for a workspace, and how
+        # long a process holds a run before another may take it over.
+        "TWILIO_NUMBER_COUNTRY": env_str("TWILIO_NUMBER_COUNTRY", "US"),
+        "PROVISIONING_LEASE_SECONDS": env_int("PROVISIONING_LEASE_SECONDS", 300, minimum=5),
         **delivery_config(),
     }
 

@@ -1,9 +1,10 @@
 """A small fake of Twilio's REST API on 127.0.0.1, for tests with the real `twilio` client.
 
 Speaks enough of API 2010-04-01 for messages (create, fetch, list filtered by To/From/
-DateSent) and for provisioning (create/fetch subaccounts, search available numbers, buy
-an incoming number, list and update incoming numbers). Requests are authenticated with
-HTTP Basic like Twilio: the master account's SID and token, or a subaccount's own.
+DateSent) and for provisioning (create/fetch subaccounts, list them by FriendlyName,
+search available numbers, buy an incoming number, list and update incoming numbers).
+Requests are authenticated with HTTP Basic like Twilio: the master account's SID and
+token, or a subaccount's own.
 
     server = FakeTwilio().start()          # server.base_url -> "http://127.0.0.1:<port>"
     server.fail_next(429, retry_after=7)   # the next request gets a 429 (times=N for more)
@@ -172,6 +173,13 @@ class FakeTwilio:
                 sid = _sid("AC")
                 self.state.accounts[sid] = self._account(sid, secrets.token_hex(16), form.get("FriendlyName", sid), self.account_sid)
                 return 201, self.state.accounts[sid], {}
+            if parts == ["Accounts.json"] and method == "GET":
+                if auth is None or auth != (self.account_sid, self.auth_token):
+                    return _error(401, 20003, "Authenticate")
+                rows = [a for a in self.state.accounts.values() if a["owner_account_sid"] == self.account_sid]
+                if query.get("FriendlyName"):
+                    rows = [a for a in rows if a["friendly_name"] == query["FriendlyName"]]
+                return 200, _page("accounts", rows, f"{API}/Accounts.json"), {}
             if len(parts) < 2 or parts[0] != "Accounts":
                 return _error(404, 20404, "The requested resource was not found")
             account = parts[1].removesuffix(".json")

@@ -187,6 +187,23 @@ def ai_settings(config: Mapping | None = None) -> AiSettings:
     )
 
 
+def ai_settings_for(org_id: int | None, config: Mapping | None = None) -> AiSettings:
+    """The workspace's AI settings: its own OpenAI key (Settings → Integrations) when it has
+    one, else the deploy's. One small query on a short connection of its own."""
+    base = ai_settings(config)
+    from webapp.services.credentials import workspace_values
+
+    own = workspace_values(org_id, "openai")
+    if not own:
+        return base
+    return AiSettings(
+        api_key=own["api_key"],
+        base_url=own.get("base_url") or None,
+        model=own.get("model") or base.model,
+        timeout=base.timeout,
+    )
+
+
 def cost_usd(model: str, tokens_in: int, tokens_out: int) -> Decimal:
     """What one call costs, from the per-model price table (USD, 6 decimals)."""
     matches = [name for name in PRICES_PER_1M if model.startswith(name)]
@@ -288,7 +305,7 @@ def complete_json(
     caller's transaction it still works, but that transaction stays open while OpenAI answers.
     Raises SchemaError only when `builtin` itself returns a value that breaks the schema.
     """
-    settings = ai_settings(config)
+    settings = ai_settings_for(org_id, config)
     plain = _session(session)
     # With no transaction of the caller's open, the transactions here are ours: on SQLite
     # they start as write transactions (a deferred one that reads, then writes after
@@ -322,9 +339,9 @@ def complete_json(
     return _run_builtin(session, org_id, purpose, schema, builtin, now, reason)
 
 
-def provider_label(config: Mapping | None = None) -> str:
+def provider_label(config: Mapping | None = None, org_id: int | None = None) -> str:
     """In words, which provider writes: for settings pages."""
-    settings = ai_settings(config)
+    settings = ai_settings_for(org_id, config)
     if settings.api_key:
         return f"OpenAI ({settings.model})"
     return "the built-in planner (no OpenAI key configured)"

@@ -155,12 +155,27 @@ class SmtpSettings:
 def smtp_settings(org_id: int | None = None) -> SmtpSettings | None:
     """The SMTP server for this workspace, or None when mail goes to the outbox.
 
-    The deployment's SMTP_* settings for now; per-workspace credentials take precedence here
-    once they exist.
+    The workspace's own credentials (Settings → Integrations) when it has them, else the
+    deployment's SMTP_* settings.
     """
     if not has_app_context():
         return None
     config = current_app.config
+    from webapp.services.credentials import workspace_values
+
+    own = workspace_values(org_id, "smtp")
+    if own:
+        return SmtpSettings(
+            host=own["host"],
+            port=int(own.get("port") or 587),
+            username=own.get("username") or None,
+            password=own.get("password") or None,
+            starttls=own.get("starttls") == "1",
+            use_ssl=own.get("use_ssl") == "1",
+            sender=own.get("sender") or default_sender(),
+            timeout=float(config.get("SMTP_TIMEOUT_SECONDS") or 20),
+            helo=_public_host(),
+        )
     if not config.get("SMTP_HOST"):
         return None
     return SmtpSettings(

@@ -74,12 +74,24 @@ class TwilioSettings:
 def twilio_settings(org_id: int | None = None) -> TwilioSettings | None:
     """The Twilio account for this workspace, or None when messages go to the outbox.
 
-    The deployment's TWILIO_* settings for now; per-workspace credentials take precedence
-    here once they exist.
+    The workspace's own credentials (Settings → Integrations) when it has them, else the
+    deployment's TWILIO_* settings. Timeout and api_base always come from the deployment.
     """
     if not has_app_context():
         return None
     config = current_app.config
+    from webapp.services.credentials import workspace_values
+
+    own = workspace_values(org_id, "twilio")
+    if own:
+        return TwilioSettings(
+            account_sid=own["account_sid"],
+            auth_token=own["auth_token"],
+            from_number=own["from_number"],
+            whatsapp_from=own.get("whatsapp_from") or None,
+            timeout=float(config.get("TWILIO_TIMEOUT_SECONDS") or 15),
+            api_base=config.get("TWILIO_API_BASE"),
+        )
     if not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN") and config.get("TWILIO_FROM")):
         return None
     return TwilioSettings(

@@ -69,7 +69,22 @@ def handle_inbound(session: Session, *, phone: str | None, body: str, channel: s
             details={"channel": channel, "body": body[:2000], "message_sid": message_sid}, created_at=now,
         ))
     session.flush()
+    if channel == "whatsapp" and body.strip():
+        _to_coach(session, leads, body, message_sid, now)
     return InboundResult("message", None, ids)
+
+
+def _to_coach(session: Session, leads: list[Lead], body: str, message_sid: str | None, now: datetime) -> None:
+    """The WhatsApp coach keeps the message in its conversation; queued replies are sent
+    once this request has committed (the 15-minute job is the safety net)."""
+    from webapp.services import coach
+
+    replies = []
+    for lead in leads:
+        record = coach.record_inbound(session, lead.org_id, lead, body, message_sid, now)
+        if record is not None and record.reply_followup_id is not None:
+            replies.append(record.reply_followup_id)
+    coach.reply_after_request(replies)
 
 
 def _channel_word(channel: str) -> str:

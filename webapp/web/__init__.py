@@ -21,6 +21,7 @@ NAV = [
     ("campaigns.index", "Campaigns"),
     ("reports.index", "Reports"),
     ("automation.index", "Automation"),
+    ("coach.index", "Coach"),
     ("activity.index", "Activity"),
     ("health.page", "Health"),
     ("workspace.settings", "Settings"),
@@ -55,12 +56,23 @@ def register_web(app: Flask) -> None:
     from webapp.web.automation.views import bp as automation_bp
 
     app.register_blueprint(automation_bp)
+    from webapp.web.coach.views import bp as coach_bp
+
+    app.register_blueprint(coach_bp)
     from webapp.web.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(webhooks_bp)
     from webapp.web.track.views import bp as track_bp
 
     app.register_blueprint(track_bp)
+    from webapp.web.integrations.views import bp as integrations_bp
+
+    app.register_blueprint(integrations_bp)
+    from webapp.web.billing.views import bp as billing_bp
+    from webapp.web.setup.views import bp as setup_bp
+
+    app.register_blueprint(setup_bp)  # also hooks setup into the wizard's activation
+    app.register_blueprint(billing_bp)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

@@ -90,7 +90,7 @@ def _index_page(
         rules_form=rules_form,
         budget_form=budget_form,
         usage=ai.monthly_usage(db.session, g.org.id, clock.now()),
-        provider=ai.provider_label(),
+        provider=ai.provider_label(org_id=g.org.id),
         confirm=ConfirmForm(),
         is_owner=g.membership.role == "owner",
     ), status

@@ -1,0 +1,368 @@
+"""Benchmark: workspace health for 1,000 workspaces — the support view and the dashboard widget.
+
+    .venv/bin/python bench/health.py [--workspaces 1000] [--runs 7] [--widget-runs 40]
+
+Builds its own database (a fresh SQLite file, or a fresh database on the server of
+TEST_DATABASE_URL), migrated to head, with 1,000 workspaces holding realistic rows: a
+circuit breaker per provider (some failing, some open), ~60 queue jobs each (pending, late,
+completed and failed over the last day), one or two setup runs (some failed), open and
+resolved alerts, and the scheduled jobs' run history. Signs in through the login form of
+the Flask test client and times full GET requests:
+
+- the support view:  GET /support/health   (every workspace's health, worst first)
+- the widget:        GET /health/widget     (HX-Request; one workspace)
+- /healthz           (deployment checks plus the count of workspaces by status)
+
+Prints the medians and, each on its own line, `support_health_1k_ms: N` and
+`widget_median_ms: N`. Targets: ≤ 1000 ms and ≤ 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+PASSWORD = "bench password 123"
+SHOPS = "Bakery Studio Salon Cafe Florist Dental Fitness Garage Optics Tailor Deli Books Vets Print".split()
+TOWNS = "Leeds York Bath Derby Hull Ely Wells Truro Perth Ayr Bury Diss Ripon Selby Wigan".split()
+
+
+def database_url() -> tuple[str, callable]:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        folder = tempfile.mkdtemp(prefix="bench-health-")
+        return f"sqlite:///{folder}/bench.db", lambda: None
+    base = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", base)
+    name = f"bench_health_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return re.sub(r"/[^/]*$", f"/{name}", base), drop
+
+
+def rows_for(rng: random.Random, org_id: int, counters: dict) -> dict[str, list[dict]]:
+    """One workspace's breakers, queue jobs, setup runs and alerts."""
+    out: dict[str, list[dict]] = {"breakers": [], "jobs": [], "runs": [], "alerts": []}
+    for provider in ("smtp", "twilio", "openai"):
+        roll = rng.random()
+        if roll < 0.5:
+            continue  # never used
+        state, failures, error_class = "closed", 0, None
+        if roll > 0.97:
+            state, failures, error_class = (
+                "open",
+                5,
+                rng.choice(["THIRD_PARTY_AUTH_FAILED", "INTEGRATION_OFFLINE"]),
+            )
+        elif roll > 0.9:
+            failures, error_class = (
+                rng.randint(1, 4),
+                rng.choice(["RATE_LIMITED", "TRANSIENT_NETWORK"]),
+            )
+        out["breakers"].append(
+            {
+                "org_id": org_id,
+                "provider": provider,
+                "state": state,
+                "consecutive_failures": failures,
+                "opened_at": NOW - timedelta(seconds=30) if state == "open" else None,
+                "retry_at": NOW + timedelta(seconds=30) if state == "open" else None,
+                "last_success_at": NOW - timedelta(minutes=rng.randint(5, 600)),
+                "last_failure_at": NOW - timedelta(minutes=rng.randint(0, 4))
+                if error_class
+                else None,
+                "last_error_class": error_class,
+                "last_error": f"{provider} said no" if error_class else None,
+                "last_duration_ms": rng.randint(40, 900),
+                "updated_at": NOW,
+            }
+        )
+    backed_up = rng.random() < 0.02
+    for n in range(rng.randint(30, 90) + (120 if backed_up else 0)):
+        counters["job"] += 1
+        roll = rng.random()
+        if backed_up and n >= 30:
+            status, run_at = "pending", NOW - timedelta(hours=rng.randint(1, 5))
+        elif roll < 0.15:
+            status, run_at = "pending", NOW + timedelta(minutes=rng.randint(-10, 3000))
+        elif roll < 0.93:
+            status, run_at = "completed", NOW - timedelta(minutes=rng.randint(1, 4000))
+        else:
+            status, run_at = "failed", NOW - timedelta(minutes=rng.randint(1, 4000))
+        out["jobs"].append(
+            {
+                "org_id": org_id,
+                "kind": "sequence_send",
+                "payload": {"send_id": counters["job"]},
+                "idempotency_key": f"bench:{counters['job']}",
+                "status": status,
+                "attempts": 1,
+                "max_attempts": 5,
+                "run_at": run_at,
+                "test_mode": False,
+                "created_at": run_at - timedelta(minutes=1),
+                "updated_at": run_at,
+                "completed_at": run_at if status == "completed" else None,
+                "error_class": "TRANSIENT_NETWORK" if status == "failed" else None,
+            }
+        )
+    for attempt in range(rng.choice([1, 1, 2])):
+        failed = attempt == 0 and rng.random() < 0.05
+        out["runs"].append(
+            {
+                "org_id": org_id,
+                "trigger": "wizard" if attempt == 0 else "rerun",
+                "status": "failed" if failed else "succeeded",
+                "progress": 40 if failed else 100,
+                "current_step": "phone_number" if failed else None,
+                "attempts": 3 if failed else 0,
+                "error": "No number available in this area." if failed else None,
+                "fix": "Pick another area code and re-run setup." if failed else None,
+                "created_at": NOW - timedelta(days=30 - attempt),
+                "updated_at": NOW - timedelta(days=30 - attempt),
+            }
+        )
+    for kind in ("delivery_rate", "ai_cost_spike"):
+        if rng.random() < 0.08:
+            out["alerts"].append(
+                {
+                    "org_id": org_id,
+                    "kind": kind,
+                    "status": "resolved",
+                    "open_kind": None,
+                    "first_seen_at": NOW - timedelta(days=3),
+                    "last_seen_at": NOW - timedelta(days=2),
+                    "resolved_at": NOW - timedelta(days=2),
+                    "notified_at": NOW - timedelta(days=3),
+                    "detail": {"title": f"{kind} (resolved)"},
+                }
+            )
+        if rng.random() < 0.04:
+            out["alerts"].append(
+                {
+                    "org_id": org_id,
+                    "kind": kind,
+                    "status": "open",
+                    "open_kind": kind,
+                    "first_seen_at": NOW - timedelta(hours=2),
+                    "last_seen_at": NOW,
+                    "resolved_at": None,
+                    "notified_at": NOW - timedelta(hours=2),
+                    "detail": {
+                        "title": "Only 88% of messages were delivered in the last 24 hours",
+                        "text": "",
+                        "fix": "Open the outbox.",
+                        "link": "/automation",
+                    },
+                }
+            )
+    return out
+
+
+def build(url: str, workspaces: int) -> dict:
+    from flask_migrate import upgrade
+
+    from jobs.cli import build_app
+    from webapp.extensions import db
+    from webapp.models import (
+        CircuitBreaker,
+        HealthAlert,
+        JobRun,
+        Membership,
+        Organization,
+        QueuedJob,
+        SchedulerNode,
+    )
+    from webapp.models.provisioning import ProvisioningRun
+    from webapp.services import accounts
+
+    app = build_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False}
+    )
+    rng = random.Random(7)
+    started = time.perf_counter()
+    with app.app_context():
+        upgrade()
+        owner, first_org = accounts.sign_up(
+            db.session,
+            email="owner@health-bench.example",
+            name="Bench Owner",
+            password=PASSWORD,
+            workspace="Bench Bakery",
+            timezone="Europe/London",
+            now=NOW - timedelta(days=60),
+        )
+        support = accounts.create_user(
+            db.session,
+            "support@health-bench.example",
+            "Bench Support",
+            PASSWORD,
+            now=NOW - timedelta(days=60),
+        )
+        db.session.flush()
+        db.session.add(
+            Membership(org_id=first_org.id, user_id=support.id, role="support", created_at=NOW)
+        )
+        db.session.commit()
+        with db.engine.begin() as conn:
+            conn.execute(
+                insert(Organization),
+                [
+                    {
+                        "name": f"{rng.choice(TOWNS)} {rng.choice(SHOPS)} {n}",
+                        "timezone": "Europe/London",
+                        "created_at": NOW - timedelta(days=rng.randint(1, 400)),
+                    }
+                    for n in range(workspaces - 1)
+                ],
+            )
+            org_ids = [r[0] for r in conn.execute(text("SELECT id FROM organizations ORDER BY id"))]
+            counters = {"job": 0}
+            tables = {
+                "breakers": CircuitBreaker,
+                "jobs": QueuedJob,
+                "runs": ProvisioningRun,
+                "alerts": HealthAlert,
+            }
+            batch: dict[str, list[dict]] = {key: [] for key in tables}
+            totals = dict.fromkeys(tables, 0)
+            for org_id in org_ids:
+                for key, rows in rows_for(rng, org_id, counters).items():
+                    batch[key].extend(rows)
+                if len(batch["jobs"]) > 5000 or org_id == org_ids[-1]:
+                    for key, model in tables.items():
+                        if batch[key]:
+                            conn.execute(insert(model), batch[key])
+                            totals[key] += len(batch[key])
+                            batch[key] = []
+            runs = []
+            for job, minutes in (("automation", 15), ("health_alerts", 15), ("housekeeping", 60)):
+                for n in range(1, 200):
+                    at = NOW - timedelta(minutes=minutes * n)
+                    runs.append(
+                        {
+                            "job": job,
+                            "period": f"{at:%Y-%m-%dT%H:%M}",
+                            "org_id": None,
+                            "trigger": "schedule",
+                            "status": "succeeded",
+                            "holder": "bench",
+                            "attempt": 1,
+                            "started_at": at,
+                            "heartbeat_at": at,
+                            "finished_at": at,
+                            "duration_ms": 120,
+                            "summary": {},
+                        }
+                    )
+            conn.execute(insert(JobRun), runs)
+            conn.execute(
+                insert(SchedulerNode).values(
+                    id="bench:1", hostname="bench", pid=1, started_at=NOW, seen_at=NOW
+                )
+            )
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        else:
+            with db.engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+        db.engine.dispose()
+    print(
+        f"built {workspaces:,} workspaces ({', '.join(f'{v:,} {k}' for k, v in totals.items())}) "
+        f"in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    return {"owner": "owner@health-bench.example", "support": "support@health-bench.example"}
+
+
+def timed(client, path: str, runs: int, headers: dict | None = None) -> tuple[list[float], str]:  # noqa: ANN001
+    times, body = [], ""
+    client.get(path, headers=headers)  # warm: templates compiled, connections opened
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(path, headers=headers)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+        body = response.get_data(as_text=True)
+    return times, body
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workspaces", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--widget-runs", type=int, default=40)
+    args = parser.parse_args()
+
+    url, drop = database_url()
+    try:
+        people = build(url, args.workspaces)
+        from jobs.cli import build_app
+
+        app = build_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "bench",
+                "SCHEDULER_ENABLED": False,
+                "WTF_CSRF_ENABLED": False,
+                "CLOCK": lambda: NOW,
+            }
+        )
+        support, owner = app.test_client(), app.test_client()
+        for client, email in ((support, people["support"]), (owner, people["owner"])):
+            response = client.post("/login", data={"email": email, "password": PASSWORD})
+            assert response.status_code == 302, response.status_code
+
+        support_ms, html = timed(support, "/support/health", args.runs)
+        rows = len(re.findall(r'<tr id="ws-', html))
+        statuses = re.findall(r'data-status="(\w+)"', html)
+        widget_ms, _ = timed(
+            owner, "/health/widget", args.widget_runs, headers={"HX-Request": "true"}
+        )
+        healthz_ms, _ = timed(owner, "/healthz", args.runs)
+        page_ms, _ = timed(owner, "/health", args.runs)
+        dialect = url.split(":", 1)[0]
+        print(
+            f"database: {dialect}; {args.workspaces:,} workspaces; first page shows {rows} rows "
+            f"({statuses.count('unhealthy')} unhealthy, {statuses.count('degraded')} degraded on it)"
+        )
+        for name, values in (
+            ("support view", support_ms),
+            ("widget", widget_ms),
+            ("/healthz", healthz_ms),
+            ("health page", page_ms),
+        ):
+            print(
+                f"{name:>13}: median {statistics.median(values):.1f} ms, max {max(values):.1f} ms "
+                f"({len(values)} runs)"
+            )
+        print(f"support_health_1k_ms: {statistics.median(support_ms):.0f}")
+        print(f"widget_median_ms: {statistics.median(widget_ms):.1f}")
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main()

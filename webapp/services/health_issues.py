@@ -1,0 +1,208 @@
+"""The rules that turn a workspace's health facts into issues, each with a fix and a link,
+and the one function that decides the overall status from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from webapp.integrations.resilience import FIXES, ErrorClass
+
+if TYPE_CHECKING:
+    from webapp.models import HealthAlert
+    from webapp.services.workspace_health import (
+        IntegrationHealth,
+        JobHealth,
+        ProvisioningHealth,
+        QueueHealth,
+    )
+
+HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
+PROVIDER_NAMES = {"smtp": "Your mail server", "twilio": "Twilio", "openai": "OpenAI"}
+WHAT_PAUSES = {"smtp": "Email sending", "twilio": "SMS sending", "openai": "AI writing"}
+WHY = {
+    ErrorClass.THIRD_PARTY_AUTH_FAILED: "rejected the credentials",
+    ErrorClass.RATE_LIMITED: "is rate-limiting us",
+    ErrorClass.INTEGRATION_OFFLINE: "cannot be reached",
+    ErrorClass.TRANSIENT_NETWORK: "keeps failing",
+    ErrorClass.CONFIGURATION_ERROR: "rejected the settings",
+}
+INTEGRATIONS_URL = "/settings/integrations"
+SETUP_URL = "/setup"
+SCHEDULER_URL = "/scheduler"
+QUEUE_URL = "/automation"
+
+QUEUE_BACKED_UP = 100  # late jobs: the "queue backed up" alert's threshold too
+LATE_WARN_AGE = timedelta(hours=1)
+FAILURE_RATE = 0.10
+FAILURE_MIN_SAMPLE = 20
+
+
+@dataclass(frozen=True)
+class Issue:
+    severity: str  # warn | critical
+    title: str
+    detail: str
+    fix: str
+    link: str
+    key: str = ""
+
+
+def decide_status(issues: Iterable[Issue]) -> str:
+    """Unhealthy with any critical issue, Degraded with any warning, else Healthy."""
+    severities = {issue.severity for issue in issues}
+    if "critical" in severities:
+        return UNHEALTHY
+    return DEGRADED if "warn" in severities else HEALTHY
+
+
+def _fix_for(error_class: str | None) -> str:
+    try:
+        return FIXES[ErrorClass(error_class)]
+    except ValueError:
+        return FIXES[ErrorClass.CONFIGURATION_ERROR]
+
+
+def _at(value: datetime | None) -> str:
+    return f"{value:%H:%M} UTC on {value:%-d %b}" if value else "an unknown time"
+
+
+def _integration_issue(i: IntegrationHealth) -> Issue | None:
+    name = PROVIDER_NAMES[i.provider]
+    why = WHY.get(i.last_error_class or "", "keeps failing")
+    error = f" Last error: {i.last_error}" if i.last_error else ""
+    fix = _fix_for(i.last_error_class)
+    if i.state == "open":
+        return Issue(
+            "critical",
+            f"{WHAT_PAUSES[i.provider]} is paused: {name} {why}",
+            f"{i.consecutive_failures} failures in a row, the last at {_at(i.last_failure_at)}; "
+            f"the next try is at {_at(i.retry_at)}.{error}",
+            fix,
+            INTEGRATIONS_URL,
+            f"integration:{i.provider}",
+        )
+    if i.state == "half_open":
+        return Issue(
+            "warn",
+            f"{WHAT_PAUSES[i.provider]} is being tested again after failures",
+            f"One message is being tried to see whether {name} works again.{error}",
+            fix,
+            INTEGRATIONS_URL,
+            f"integration:{i.provider}",
+        )
+    recent_failure = i.last_failure_at and (
+        i.last_success_at is None or i.last_failure_at > i.last_success_at
+    )
+    if i.consecutive_failures > 0 and recent_failure:
+        return Issue(
+            "warn",
+            f"{name} {why}",
+            f"{i.consecutive_failures} failure{'s' if i.consecutive_failures != 1 else ''} in a row, the last at "
+            f"{_at(i.last_failure_at)}; sending pauses after 5.{error}",
+            fix,
+            INTEGRATIONS_URL,
+            f"integration:{i.provider}",
+        )
+    return None
+
+
+def issues_for(
+    integrations: list[IntegrationHealth],
+    provisioning: ProvisioningHealth,
+    scheduler: list[JobHealth],
+    queue: QueueHealth,
+    alerts: list[HealthAlert],
+    now: datetime,
+) -> list[Issue]:
+    issues = [issue for issue in map(_integration_issue, integrations) if issue]
+    if provisioning.status == "failed":
+        step = f" at step “{provisioning.current_step}”" if provisioning.current_step else ""
+        issues.append(
+            Issue(
+                "critical",
+                f"Setup did not finish{step}",
+                provisioning.error or "The setup pipeline failed.",
+                provisioning.fix or FIXES[ErrorClass.PROVISIONING_ERROR],
+                SETUP_URL,
+                "provisioning",
+            )
+        )
+    elif provisioning.status in ("queued", "running") and provisioning.attempts > 0:
+        issues.append(
+            Issue(
+                "warn",
+                "Setup is retrying a step",
+                provisioning.error or "A setup step failed and is tried again.",
+                provisioning.fix or "Nothing to do yet: it retries by itself (3 times at most).",
+                SETUP_URL,
+                "provisioning",
+            )
+        )
+    for job in scheduler:
+        if job.overdue:
+            issues.append(
+                Issue(
+                    "critical",
+                    f"The “{job.title}” job is overdue",
+                    f"It last ran at {_at(job.last_started_at)} and should have run again by {_at(job.due_by)}.",
+                    "Make sure the app runs with its scheduler (autopilot serve, or make run); the Scheduler page "
+                    "shows each job's runs and can run it now.",
+                    SCHEDULER_URL,
+                    f"scheduler:{job.name}",
+                )
+            )
+    age = queue.oldest_age(now)
+    if queue.late > QUEUE_BACKED_UP:
+        issues.append(
+            Issue(
+                "critical",
+                f"The queue is backed up: {queue.late} messages are late",
+                f"{queue.pending} messages are waiting; the oldest has waited since {_at(queue.oldest_pending_at)}.",
+                "They go out as soon as sending catches up. If the number keeps growing, fix the integration and "
+                "scheduler issues listed here first.",
+                QUEUE_URL,
+                "queue:late",
+            )
+        )
+    elif queue.late and age is not None and age > LATE_WARN_AGE:
+        issues.append(
+            Issue(
+                "warn",
+                f"{queue.late} message{'s are' if queue.late != 1 else ' is'} late",
+                f"The oldest has waited since {_at(queue.oldest_pending_at)}.",
+                "They go out as soon as sending catches up; check the integration and scheduler sections.",
+                QUEUE_URL,
+                "queue:late",
+            )
+        )
+    rate = queue.failure_rate
+    if rate is not None and queue.finished_24h >= FAILURE_MIN_SAMPLE and rate > FAILURE_RATE:
+        issues.append(
+            Issue(
+                "warn",
+                f"{rate:.0%} of messages failed in the last 24 hours",
+                f"{queue.failed_24h} of {queue.finished_24h} finished messages failed.",
+                "Open the outbox to see each failure's reason; bad addresses need fixing on the contact, "
+                "provider errors in Settings → Integrations.",
+                QUEUE_URL,
+                "queue:failures",
+            )
+        )
+    live = {"queue_backed_up", "failure_rate"}  # already judged from live numbers above
+    for alert in alerts:
+        if alert.kind not in live:
+            detail = alert.detail or {}
+            issues.append(
+                Issue(
+                    "warn",
+                    detail.get("title", alert.kind),
+                    detail.get("text", ""),
+                    detail.get("fix", ""),
+                    detail.get("link", "/health"),
+                    f"alert:{alert.kind}",
+                )
+            )
+    return sorted(issues, key=lambda issue: issue.severity != "critical")

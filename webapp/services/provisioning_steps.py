@@ -1,0 +1,415 @@
+"""The seven steps of the provisioning pipeline, each idempotent.
+
+A step gets a `StepContext` and returns a `StepResult` (done or skipped, with a sentence
+for the owner) or raises: `IntegrationError` from a provider (retried when retryable) or
+`StepFailed` (a problem only a person can fix). A step that creates something outside
+(a subaccount, a number) saves what it did with `ctx.save(...)` right away, and looks for
+it before creating it again, so a run resumed after a crash never buys twice.
+
+Provider calls go through `ctx.call`, which first commits the session: no transaction
+is open across a network call.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TypeVar
+
+from flask import Flask
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from webapp.db_setup import begin_write
+from webapp.extensions import db
+from webapp.integrations.resilience import FIXES, RETRYABLE, Breaker, ErrorClass, IntegrationError
+from webapp.models import AutopilotConfig, Organization, ProvisioningStep, WorkspacePlan
+
+T = TypeVar("T")
+
+INTEGRATIONS_URL = "/settings/integrations"
+FREE_PLAN = "starter"
+
+
+class StepFailed(Exception):
+    """A step cannot finish; `fix` tells the owner what to do, `link` where."""
+
+    def __init__(
+        self,
+        message: str,
+        fix: str,
+        *,
+        link: str | None = INTEGRATIONS_URL,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.fix = fix
+        self.link = link
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class StepResult:
+    status: str  # done | skipped
+    detail: str
+
+
+def done(detail: str) -> StepResult:
+    return StepResult("done", detail)
+
+
+def skipped(detail: str) -> StepResult:
+    return StepResult("skipped", detail)
+
+
+@dataclass
+class StepContext:
+    app: Flask
+    session: Session
+    org_id: int
+    step_id: int
+    checkpoint: dict
+    now_fn: Callable[[], datetime]
+    guard: Callable[[], None]  # renews the run's lease inside a write; raises when it was lost
+    calls: int = field(default=0)
+
+    def now(self) -> datetime:
+        return self.now_fn()
+
+    @property
+    def config(self):  # noqa: ANN201
+        return self.app.config
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A short write transaction that also saves the checkpoint and renews the lease."""
+        self.session.commit()
+        begin_write(self.session)
+        try:
+            yield self.session
+            self.guard()
+            self.session.execute(
+                update(ProvisioningStep)
+                .where(ProvisioningStep.id == self.step_id)
+                .values(checkpoint=dict(self.checkpoint))
+            )
+            self.session.commit()
+        except BaseException:
+            self.session.rollback()
+            raise
+
+    def save(self, **values: object) -> None:
+        """Record what the step did so far (committed before anything else happens)."""
+        self.checkpoint.update(values)
+        with self.write():
+            pass
+
+    def call(self, provider_org: int, fn: Callable[[], T]) -> T:
+        """A Twilio call under the (workspace, provider) breaker, with no transaction open."""
+        self.session.commit()
+        self.calls += 1
+        return Breaker(db.engine, provider_org, "twilio").call(fn, clock=self.now_fn)
+
+
+# --- optional collaborators (other areas) ----------------------------------------------------
+
+
+def optional(module: str, name: str) -> Callable | None:
+    """`module.name`, or None while that area does not exist yet."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _credentials(name: str) -> Callable:
+    fn = optional("webapp.services.credentials", name)
+    if fn is None:
+        raise StepFailed(
+            "Workspace credentials cannot be stored on this installation yet.",
+            "Update the application, then re-run setup.",
+            link=None,
+        )
+    return fn
+
+
+def load_twilio(ctx: StepContext) -> dict | None:
+    return _credentials("load_credentials")(ctx.session, ctx.org_id, "twilio")
+
+
+def save_twilio(ctx: StepContext, values: dict) -> None:
+    with ctx.write() as session:
+        _credentials("save_credentials")(
+            session, ctx.org_id, "twilio", values, actor_id=None, now=ctx.now()
+        )
+
+
+def master_credentials(config) -> tuple[str, str] | None:  # noqa: ANN001
+    sid, token = config.get("TWILIO_ACCOUNT_SID"), config.get("TWILIO_AUTH_TOKEN")
+    return (sid, token) if sid and token else None
+
+
+def provisioner(ctx: StepContext, sid: str, token: str):  # noqa: ANN201
+    from webapp.integrations.twilio_provisioning import TwilioProvisioner
+
+    return TwilioProvisioner(
+        sid,
+        token,
+        timeout=float(ctx.config.get("TWILIO_TIMEOUT_SECONDS") or 15),
+        api_base=ctx.config.get("TWILIO_API_BASE"),
+    )
+
+
+def _tail(sid: str) -> str:
+    return f"…{sid[-4:]}"
+
+
+# --- the steps -------------------------------------------------------------------------------
+
+
+def ensure_plan(ctx: StepContext) -> StepResult:
+    plan = ctx.session.scalar(select(WorkspacePlan).where(WorkspacePlan.org_id == ctx.org_id))
+    if plan is None:
+        with ctx.write() as session:
+            now = ctx.now()
+            session.add(
+                WorkspacePlan(
+                    org_id=ctx.org_id,
+                    plan=FREE_PLAN,
+                    status="active",
+                    activated_at=now,
+                    updated_at=now,
+                )
+            )
+        return done(f"The free “{FREE_PLAN}” plan is active.")
+    if plan.status != "active":
+        state = "payment is past due" if plan.status == "past_due" else "it is not active"
+        raise StepFailed(
+            f"The “{plan.plan}” plan cannot be used: {state}.",
+            "Complete checkout to activate your plan, then re-run setup.",
+            link=None,
+        )
+    return done(f"The “{plan.plan}” plan is active.")
+
+
+def ensure_subaccount(ctx: StepContext) -> StepResult:
+    master = master_credentials(ctx.config)
+    if master is None:
+        return skipped(
+            "Twilio is not set up for this installation, so texts and WhatsApp messages go to the outbox."
+        )
+    existing = load_twilio(ctx)
+    if existing and existing.get("account_sid"):
+        if existing.get("subaccount") != "1":
+            return done(f"Using your own Twilio account {_tail(existing['account_sid'])}.")
+        return done(f"Twilio subaccount {_tail(existing['account_sid'])} is ready.")
+    earlier = created_subaccount(ctx)
+    if earlier is not None:
+        ctx.checkpoint.update(earlier)
+        return done(
+            f"Twilio subaccount “{earlier['friendly_name']}” ({_tail(earlier['account_sid'])}) is ready."
+        )
+    org = ctx.session.get(Organization, ctx.org_id)
+    # The name is the lookup key after a crash: fixed at the first attempt, even if the
+    # workspace is renamed before the run resumes.
+    name = ctx.checkpoint.get("friendly_name") or f"{org.name} (workspace {org.id})"
+    if "friendly_name" not in ctx.checkpoint:
+        ctx.save(friendly_name=name)
+    twilio = provisioner(ctx, *master)
+    account = ctx.call(0, lambda: twilio.find_subaccount(name))
+    reused = account is not None
+    if account is None:
+        account = ctx.call(0, lambda: twilio.create_subaccount(name))
+    # Credentials are saved with their number (step 3; the settings need both). Until then
+    # the token waits here, encrypted like saved credentials.
+    encrypt = _credentials("encrypt_values")
+    ctx.save(account_sid=account.sid, token=encrypt({"auth_token": account.auth_token}))
+    verb = "Found the" if reused else "Created a"
+    return done(f"{verb} Twilio subaccount “{name}” ({_tail(account.sid)}).")
+
+
+def created_subaccount(ctx: StepContext) -> dict | None:
+    """The subaccount an earlier step (this run's or a previous run's) created, if readable."""
+    rows = ctx.session.scalars(
+        select(ProvisioningStep.checkpoint)
+        .where(ProvisioningStep.org_id == ctx.org_id, ProvisioningStep.key == "subaccount")
+        .order_by(ProvisioningStep.id.desc())
+    )
+    decrypt = _credentials("decrypt_values")
+    for checkpoint in rows:
+        if checkpoint and checkpoint.get("account_sid") and checkpoint.get("token"):
+            try:
+                decrypt(checkpoint["token"])
+            except ValueError:  # encrypted with a key since dropped: Twilio is asked instead
+                continue
+            return {
+                k: checkpoint[k]
+                for k in ("account_sid", "token", "friendly_name")
+                if k in checkpoint
+            }
+    return None
+
+
+def inbound_url(ctx: StepContext) -> str:
+    base = (ctx.config.get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+    return base + ctx.app.url_map.bind("localhost").build("webhooks.twilio_inbound")
+
+
+def ensure_number(ctx: StepContext) -> StepResult:
+    creds = load_twilio(ctx)
+    if creds and creds.get("from_number"):
+        return done(f"Texts go out from {creds['from_number']}.")
+    subaccount = created_subaccount(ctx)
+    if subaccount is None:
+        return skipped(
+            "Twilio is not configured, so there is no number to set up; texts go to the outbox."
+        )
+    sid = subaccount["account_sid"]
+    token = _credentials("decrypt_values")(subaccount["token"])["auth_token"]
+    twilio = provisioner(ctx, sid, token)
+    sms_url = inbound_url(ctx)
+    if not ctx.checkpoint.get("number_sid"):
+        # A purchase whose answer was lost (crash, timeout) shows up in the subaccount's list.
+        owned = ctx.call(ctx.org_id, twilio.owned_numbers)
+        if owned:
+            number = owned[0]
+        else:
+            country = (ctx.config.get("TWILIO_NUMBER_COUNTRY") or "US").upper()
+            candidates = ctx.call(ctx.org_id, lambda: twilio.search_local(country))
+            if not candidates:
+                raise IntegrationError(
+                    f"Twilio has no local numbers available in {country} right now.",
+                    ErrorClass.TRANSIENT_NETWORK,
+                )
+            number = ctx.call(ctx.org_id, lambda: twilio.buy_number(candidates[0], sms_url=sms_url))
+        ctx.save(number_sid=number.sid, phone_number=number.phone_number)
+    number_sid, phone = ctx.checkpoint["number_sid"], ctx.checkpoint["phone_number"]
+    ctx.call(ctx.org_id, lambda: twilio.point_webhooks(number_sid, sms_url=sms_url))
+    save_twilio(
+        ctx, {"account_sid": sid, "auth_token": token, "from_number": phone, "subaccount": "1"}
+    )
+    return done(f"Bought {phone}; replies to it reach this app.")
+
+
+def ensure_whatsapp(ctx: StepContext) -> StepResult:
+    creds = load_twilio(ctx)
+    if not creds or not creds.get("account_sid"):
+        return skipped("Twilio is not configured, so WhatsApp messages go to the outbox.")
+    if creds.get("whatsapp_from"):
+        return done(f"WhatsApp messages go out from {creds['whatsapp_from']}.")
+    sender = ctx.config.get("TWILIO_WHATSAPP_FROM") or creds.get("from_number")
+    if not sender:
+        return skipped(
+            "There is no number to send WhatsApp messages from yet: add one in Settings → Integrations."
+        )
+    save_twilio(ctx, {**creds, "whatsapp_from": sender})
+    return done(
+        f"WhatsApp messages go out from {sender} (Twilio must have it approved as a WhatsApp sender)."
+    )
+
+
+def ensure_email(ctx: StepContext) -> StepResult:
+    load = optional("webapp.services.credentials", "load_credentials")
+    creds = load(ctx.session, ctx.org_id, "smtp") if load else None
+    if creds and creds.get("host"):
+        return done(f"Emails go out through {creds['host']}.")
+    if ctx.config.get("SMTP_HOST"):
+        return done(
+            f"Emails go out through {ctx.config['SMTP_HOST']} (this installation's server)."
+        )
+    return skipped(
+        "No email server yet: emails go to the outbox until SMTP is set in Settings → Integrations."
+    )
+
+
+def seed_defaults(ctx: StepContext) -> StepResult:
+    ensure_coach = optional("webapp.services.coach", "ensure_default_settings")
+    from webapp.integrations.ai import DEFAULT_AI_BUDGET
+
+    with ctx.write() as session:
+        config = session.scalar(select(AutopilotConfig).where(AutopilotConfig.org_id == ctx.org_id))
+        if config is not None and config.ai_monthly_budget is None:
+            config.ai_monthly_budget = DEFAULT_AI_BUDGET
+        budget = Decimal(config.ai_monthly_budget) if config is not None else DEFAULT_AI_BUDGET
+        if ensure_coach is not None:
+            ensure_coach(session, ctx.org_id, now=ctx.now())
+    ai = f"AI budget ${budget:,.2f} a month"
+    if ensure_coach is None:
+        return skipped(f"{ai}. The WhatsApp coach is not available on this installation yet.")
+    return done(f"{ai}; WhatsApp coach settings ready (off until you turn it on).")
+
+
+PROVIDER_NAMES = {"smtp": "Email (SMTP)", "twilio": "Twilio", "openai": "OpenAI"}
+
+
+def configured(ctx: StepContext) -> list[str]:
+    """Providers with credentials: the workspace's own, or this installation's."""
+    listing = optional("webapp.services.credentials", "configured_providers")
+    found = set(listing(ctx.session, ctx.org_id)) if listing else set()
+    config = ctx.config
+    if config.get("SMTP_HOST"):
+        found.add("smtp")
+    if master_credentials(config):
+        found.add("twilio")
+    if config.get("OPENAI_API_KEY"):
+        found.add("openai")
+    return [p for p in PROVIDER_NAMES if p in found]
+
+
+def smoke_tests(ctx: StepContext) -> StepResult:
+    providers = configured(ctx)
+    if not providers:
+        return skipped(
+            "Nothing to test: no integration is configured, everything goes to the outbox."
+        )
+    test_connection = optional("webapp.services.connection_tests", "test_connection")
+    if test_connection is None:
+        return skipped("Connection tests are not available on this installation yet.")
+    passed = []
+    for provider in providers:
+        ctx.session.commit()  # the test calls the provider: no transaction open meanwhile
+        result = test_connection(ctx.session, ctx.org_id, provider, now=ctx.now())
+        ctx.session.commit()
+        if not result.ok and not getattr(result, "tested", True):
+            continue  # nothing to test after all (e.g. Twilio without a sending number)
+        if not result.ok:
+            error_class = result.error_class or ""
+            fix = result.fix or FIXES.get(error_class, FIXES[ErrorClass.CONFIGURATION_ERROR])  # type: ignore[call-overload]
+            raise StepFailed(
+                f"{PROVIDER_NAMES[provider]}: {result.summary}",
+                fix,
+                retryable=error_class in RETRYABLE,
+            )
+        passed.append(PROVIDER_NAMES[provider])
+    if not passed:
+        return skipped("Nothing to test: no integration is fully configured yet.")
+    skipped_names = [name for name in PROVIDER_NAMES.values() if name not in passed]
+    tail = f" Not configured: {', '.join(skipped_names)}." if skipped_names else ""
+    return done(f"Connection tests passed: {', '.join(passed)}.{tail}")
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    key: str
+    title: str
+    weight: int
+    run: Callable[[StepContext], StepResult]
+
+
+STEPS: tuple[StepSpec, ...] = (
+    StepSpec("plan", "Plan active", 5, ensure_plan),
+    StepSpec("subaccount", "Twilio subaccount", 20, ensure_subaccount),
+    StepSpec("phone_number", "Phone number", 25, ensure_number),
+    StepSpec("whatsapp", "WhatsApp", 10, ensure_whatsapp),
+    StepSpec("email", "Email", 10, ensure_email),
+    StepSpec("defaults", "AI and coach settings", 10, seed_defaults),
+    StepSpec("smoke_tests", "Connection tests", 20, smoke_tests),
+)
+STEP_BY_KEY = {spec.key: spec for spec in STEPS}
+assert sum(spec.weight for spec in STEPS) == 100

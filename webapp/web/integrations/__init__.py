@@ -1,0 +1,1 @@
+"""Settings → Integrations: a workspace's own SMTP, Twilio and OpenAI credentials."""

@@ -1,0 +1,192 @@
+"""Settings → Integrations: a card per provider with its status, its form, and Test connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, flash, g, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from webapp import clock
+from webapp.extensions import db
+from webapp.models import CircuitBreaker, IntegrationCredential
+from webapp.services import connection_tests, credentials
+from webapp.web import htmx as hx
+from webapp.web.context import org_required, owner_required
+from webapp.web.forms import ConfirmForm
+from webapp.web.integrations.forms import FORMS, SECRET_FIELD
+
+bp = Blueprint("integrations", __name__, url_prefix="/settings/integrations")
+PROVIDER = "<any(smtp,twilio,openai):provider>"
+
+ABOUT = {
+    "smtp": (
+        "Email (SMTP)",
+        "Your own mail server sends campaign and report email.",
+        "email goes to the outbox",
+    ),
+    "twilio": (
+        "Twilio SMS & WhatsApp",
+        "Your Twilio account sends text and WhatsApp messages.",
+        "SMS and WhatsApp go to the outbox",
+    ),
+    "openai": (
+        "OpenAI",
+        "OpenAI writes plans, messages and replies.",
+        "the built-in writer writes",
+    ),
+}
+
+
+@bp.record_once
+def _announce_key(state) -> None:  # noqa: ANN001
+    credentials.announce_key(state.app.config)
+
+
+@dataclass
+class Card:
+    provider: str
+    title: str
+    about: str
+    fallback: str
+    status: str  # workspace | environment | none
+    row: IntegrationCredential | None
+    error: str | None
+    form: FlaskForm | None
+    health: CircuitBreaker | None
+    env: bool = False  # the deployment's settings exist (used when the workspace has none)
+    result: connection_tests.ConnectionResult | None = None
+    notice: str | None = None
+
+    @property
+    def hint(self) -> dict:
+        return self.row.hint if self.row is not None else {}
+
+    @property
+    def configured(self) -> bool:
+        return self.status != "none"
+
+
+def _env_configured(provider: str) -> bool:
+    config = current_app.config
+    if provider == "smtp":
+        return bool(config.get("SMTP_HOST"))
+    if provider == "twilio":
+        return bool(
+            config.get("TWILIO_ACCOUNT_SID")
+            and config.get("TWILIO_AUTH_TOKEN")
+            and config.get("TWILIO_FROM")
+        )
+    return bool(config.get("OPENAI_API_KEY"))
+
+
+def _card(provider: str, *, form: FlaskForm | None = None, **extra) -> Card:  # noqa: ANN003
+    org_id = g.org.id
+    row = credentials.credential_rows(db.session, org_id).get(provider)
+    error = None
+    if row is not None:
+        try:
+            credentials.decrypt_values(row.ciphertext)
+        except credentials.CredentialsError as exc:
+            error = str(exc)
+    env = _env_configured(provider)
+    status = "workspace" if row is not None else "environment" if env else "none"
+    if form is None and g.membership.role == "owner":
+        form = FORMS[provider](prefix=provider, formdata=None)
+        if row is not None:
+            form.fill(row.hint)
+    health = db.session.scalar(
+        select(CircuitBreaker).where(
+            CircuitBreaker.org_id == org_id, CircuitBreaker.provider == provider
+        )
+    )
+    title, about, fallback = ABOUT[provider]
+    return Card(provider, title, about, fallback, status, row, error, form, health, env, **extra)
+
+
+def _render_card(card: Card, status: int = 200):  # noqa: ANN202
+    if hx.is_partial():
+        return hx.partial(
+            "integrations/_card.html", status=status, card=card, confirm=ConfirmForm()
+        )
+    return _page({card.provider: card}, status)
+
+
+def _page(cards: dict[str, Card] | None = None, status: int = 200):  # noqa: ANN202
+    cards = cards or {}
+    every = [cards.get(p) or _card(p) for p in ABOUT]
+    return render_template("integrations/index.html", cards=every, confirm=ConfirmForm()), status
+
+
+@bp.route("")
+@org_required
+def index():  # noqa: ANN201
+    return _page()
+
+
+@bp.route(f"/{PROVIDER}", methods=["POST"])
+@owner_required
+def save(provider: str):  # noqa: ANN201
+    form = FORMS[provider](prefix=provider)
+    valid = form.validate_on_submit()
+    secret = SECRET_FIELD[provider]
+    has_row = provider in credentials.configured_providers(db.session, g.org.id)
+    if valid and secret and not has_row and not getattr(form, secret).data:
+        getattr(form, secret).errors = [f"Enter the {getattr(form, secret).label.text.lower()}."]
+        valid = False
+    if valid:
+        try:
+            credentials.save_credentials(
+                db.session,
+                g.org.id,
+                provider,
+                form.values(),
+                actor_id=current_user.id,
+                now=clock.now(),
+            )
+        except credentials.CredentialsError as exc:
+            db.session.rollback()
+            field = getattr(form, secret or "password")
+            field.errors = [f"{exc}. Enter it again."]
+            valid = False
+    if not valid:
+        return _render_card(_card(provider, form=form), 422)
+    db.session.commit()
+    notice = "Saved. Press “Test connection” to check that they work."
+    if not hx.is_partial():
+        flash(f"{ABOUT[provider][0]}: {notice}", "success")
+        return hx.redirect_to(url_for("integrations.index"))
+    return hx.trigger(_render_card(_card(provider, notice=notice)), "activity-changed")
+
+
+@bp.route(f"/{PROVIDER}/remove", methods=["POST"])
+@owner_required
+def remove(provider: str):  # noqa: ANN201
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    removed = credentials.delete_credentials(
+        db.session, g.org.id, provider, actor_id=current_user.id, now=clock.now()
+    )
+    db.session.commit()
+    notice = "Removed." if removed else "There was nothing to remove."
+    if not hx.is_partial():
+        flash(f"{ABOUT[provider][0]}: {notice}", "success")
+        return hx.redirect_to(url_for("integrations.index"))
+    return hx.trigger(_render_card(_card(provider, notice=notice)), "activity-changed")
+
+
+@bp.route(f"/{PROVIDER}/test", methods=["POST"])
+@org_required
+def test(provider: str):  # noqa: ANN201
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    org_id, user_id = g.org.id, current_user.id
+    # The request began a write transaction; end it so nothing is held across the provider call.
+    db.session.rollback()
+    result = connection_tests.test_connection(
+        db.session, org_id, provider, now=clock.now(), actor_id=user_id
+    )
+    db.session.commit()
+    return hx.trigger(_render_card(_card(provider, result=result)), "activity-changed")

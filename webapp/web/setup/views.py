@@ -1,0 +1,108 @@
+"""The workspace setup page: the provisioning pipeline's progress, and "Re-run setup".
+
+The page includes `setup/_progress.html`, which polls itself every 2 s while the run is
+queued or running and stops when it ends. A request (wizard, Re-run setup, Stripe) is
+committed first; the pipeline then runs right after the response has been sent, in the
+same worker (`start_after_response`), so the page shows it moving. The 10-minute runner
+handles retries and runs whose process died.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Blueprint, Flask, after_this_request, current_app, g, url_for
+from flask_login import current_user
+
+from webapp import clock
+from webapp.extensions import db
+from webapp.services import provisioning
+from webapp.services.provisioning_steps import STEP_BY_KEY
+from webapp.web import htmx as hx
+from webapp.web.context import org_required, owner_required
+from webapp.web.forms import ConfirmForm
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("setup", __name__)
+
+
+@bp.record_once
+def _hook_into_activation(state) -> None:  # noqa: ANN001
+    state.app.extensions.setdefault("on_autopilot_activated", []).append(provision_workspace)
+
+
+def provision_workspace(org_id: int) -> None:
+    """After the wizard switches the autopilot on: queue the setup, run it after the response."""
+    actor_id = current_user.id if current_user.is_authenticated else None
+    provisioning.request_provisioning(
+        db.session, org_id, trigger="wizard", actor_id=actor_id, now=clock.now()
+    )
+    start_after_response(org_id)
+
+
+def start_after_response(org_id: int) -> None:
+    """Run the workspace's pipeline once this response has been sent (the request committed).
+
+    Off with PROVISIONING_RUN_AFTER_REQUEST=False; the 10-minute runner picks it up then.
+    """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("PROVISIONING_RUN_AFTER_REQUEST", True):
+        return
+
+    @after_this_request
+    def _kick(response):  # noqa: ANN001, ANN202
+        response.call_on_close(lambda: run_quietly(app, org_id))
+        return response
+
+
+def run_quietly(app: Flask, org_id: int) -> None:
+    try:
+        provisioning.run_pipeline(app, org_id, owner=f"web:{uuid.uuid4().hex[:12]}")
+    except Exception:  # noqa: BLE001 (the runner retries; never break the worker)
+        log.exception("workspace %s: setup run after the request failed", org_id)
+
+
+def _context() -> dict:
+    run = provisioning.latest_runs(db.session, [g.org.id]).get(g.org.id)
+    steps = provisioning.run_steps(db.session, run.id) if run else []
+    return {
+        "run": run,
+        "steps": steps,
+        "titles": {key: spec.title for key, spec in STEP_BY_KEY.items()},
+        "polling": run is not None and run.status in ("queued", "running"),
+        "retrying": run is not None and provisioning.waiting_to_retry(run),
+        "integrations_url": url_for("integrations.index"),
+        "is_owner": g.membership.role == "owner" and not current_user.is_support,
+        "form": ConfirmForm(),
+        "now": clock.now(),
+    }
+
+
+@bp.get("/setup")
+@org_required
+def index():  # noqa: ANN201
+    return hx.page_or_partial("setup/index.html", "setup/_progress.html", **_context())
+
+
+@bp.get("/setup/progress")
+@org_required
+def progress():  # noqa: ANN201
+    return hx.partial("setup/_progress.html", **_context())
+
+
+@bp.post("/setup/run")
+@owner_required
+def rerun():  # noqa: ANN201
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return hx.partial("setup/_progress.html", status=400, **_context())
+    provisioning.request_provisioning(
+        db.session, g.org.id, trigger="rerun", actor_id=current_user.id, now=clock.now()
+    )
+    db.session.commit()
+    start_after_response(g.org.id)
+    if hx.is_partial():
+        return hx.partial("setup/_progress.html", **_context())
+    return hx.redirect_to(url_for(".index"))
