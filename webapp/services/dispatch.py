@@ -286,7 +286,7 @@ class Dispatcher:
                     if receipt is None:
                         self.record_failure(job, send, step, exc, result)
                         continue
-                with write_transaction(conn):
+                with write_transaction(conn, one_statement=True):  # acknowledge: one statement on PostgreSQL
                     self.mark_sent(conn, job, send, step, lead, ctx, rendered, receipt, result)
         finally:
             self.write_timeline(conn)

@@ -85,13 +85,24 @@ class NextStep:
 
 
 @contextmanager
-def write_transaction(conn: Connection) -> Iterator[None]:
+def write_transaction(conn: Connection, *, one_statement: bool = False) -> Iterator[None]:
     """A write transaction on the DBAPI connection itself (BEGIN IMMEDIATE on SQLite; psycopg
     begins on the first statement), committed at the end: no SQLAlchemy bookkeeping per
-    message. `conn` must have no SQLAlchemy transaction open."""
+    message. `conn` must have no SQLAlchemy transaction open.
+
+    `one_statement`: the block runs a single statement, atomic by itself, so on PostgreSQL it
+    runs in autocommit — one round trip instead of BEGIN, the statement and COMMIT.
+    """
     dbapi = conn.connection.dbapi_connection
     if conn.dialect.name == "sqlite":
         dbapi.execute("BEGIN IMMEDIATE")
+    elif one_statement:
+        dbapi.autocommit = True
+        try:
+            yield
+        finally:
+            dbapi.autocommit = False
+        return
     try:
         yield
     except BaseException:
