@@ -130,6 +130,18 @@ def test_a_429_carries_retry_after(app, clock, fake_twilio):
     assert error.retry_after == 7.0
 
 
+@pytest.mark.parametrize(("status", "expected"), [(429, ErrorClass.RATE_LIMITED), (500, ErrorClass.TRANSIENT_NETWORK),
+                                                (401, ErrorClass.THIRD_PARTY_AUTH_FAILED)])
+def test_a_failed_list_request_keeps_its_status(app, clock, fake_twilio, status, expected):
+    """The client reports a failed list page as a bare TwilioException; it is classified by its status."""
+    use_twilio(app, fake_twilio)
+    fake_twilio.fail_next(status, code=20429 if status == 429 else None)
+    sender = TwilioSender(twilio_settings())
+    with pytest.raises(IntegrationError) as caught:
+        sender.find_recent(DANA, "Hi", since=clock() - timedelta(minutes=5))
+    assert caught.value.error_class == expected
+
+
 def test_a_wrong_auth_token_is_auth_failed(app, clock, fake_twilio):
     use_twilio(app, fake_twilio, TWILIO_AUTH_TOKEN="not-the-token")
 

@@ -245,3 +245,55 @@ def test_stop_to_the_shared_number_unsubscribes_the_number_in_every_workspace(tw
     assert reload(alice_lead).unsubscribed_at is not None
     assert reload(erin_lead).unsubscribed_at is not None
     assert reload(bystander).unsubscribed_at is None
+
+
+# --- workspaces with their own Twilio (sub)account ------------------------------------------------
+
+SUB_TOKEN = "subaccount-token-0123456789abcdef"
+SUB_NUMBER = "+15005550777"
+
+
+def own_number(org_id: int, clock) -> None:  # noqa: ANN001
+    from webapp.services.credentials import save_credentials
+
+    save_credentials(db.session, org_id, "twilio", {
+        "account_sid": "AC" + "5" * 32, "auth_token": SUB_TOKEN, "from_number": SUB_NUMBER,
+        "whatsapp_from": f"whatsapp:{SUB_NUMBER}", "subaccount": "1",
+    }, actor_id=None, now=clock())
+    db.session.commit()
+
+
+def test_a_message_to_a_workspaces_own_number_is_checked_with_its_token_and_stays_there(
+    twilio_app, client, alice_org, clock
+):
+    other = org_of(make_user("erin@example.com", "Erin", workspace="Erin Flowers"))
+    own_number(alice_org.id, clock)
+    alice_lead = make_lead(alice_org.id, clock)
+    erin_lead = make_lead(other.id, clock)
+    params = {"From": DANA, "To": SUB_NUMBER, "Body": "STOP"}
+
+    assert signed_post(client, "/webhooks/twilio/inbound", params, token="someone-elses-token").status_code == 403
+    assert reload(alice_lead).unsubscribed_at is None
+
+    response = signed_post(client, "/webhooks/twilio/inbound", params, token=SUB_TOKEN)
+    assert response.status_code == 200
+    assert reload(alice_lead).unsubscribed_at is not None
+    assert reload(erin_lead).unsubscribed_at is None  # the number that was texted is Alice's alone
+
+
+def test_a_whatsapp_message_to_a_workspaces_number_is_recognised_too(twilio_app, client, alice_org, clock):
+    own_number(alice_org.id, clock)
+    lead = make_lead(alice_org.id, clock)
+    params = {"From": f"whatsapp:{DANA}", "To": f"whatsapp:{SUB_NUMBER}", "Body": "stop"}
+    assert signed_post(client, "/webhooks/twilio/inbound", params, token=SUB_TOKEN).status_code == 200
+    assert reload(lead).unsubscribed_at is not None
+
+
+def test_a_status_callback_for_a_workspaces_message_is_checked_with_its_token(twilio_app, client, alice_org, clock):
+    _lead, send = sent_by_twilio(alice_org.id, clock)
+    own_number(alice_org.id, clock)
+    path = f"/webhooks/twilio/status/{send.id}"
+    params = {"MessageSid": send.provider_message_id, "MessageStatus": "delivered"}
+    assert signed_post(client, path, params, token="someone-elses-token").status_code == 403
+    assert signed_post(client, path, params, token=SUB_TOKEN).status_code == 204
+    assert reload(send).status == "delivered"

@@ -361,3 +361,23 @@ def test_one_workspace_never_sees_anothers_trouble(alice_org, charlie, clock):
     assert h.status == "healthy"
     assert h.integrations[1].state == "unused"
     assert h.queue.pending == 0
+
+
+def test_credentials_the_keys_cannot_read_are_a_critical_issue(app, alice_org, clock):
+    from cryptography.fernet import Fernet
+
+    from webapp.services.credentials import save_credentials
+
+    app.config["CREDENTIALS_KEY"] = Fernet.generate_key().decode()
+    save_credentials(db.session, alice_org.id, "smtp", {"host": "127.0.0.1", "port": "2525"}, actor_id=None,
+                     now=clock())
+    db.session.commit()
+    assert health(alice_org, clock).status == "healthy"
+
+    app.config["CREDENTIALS_KEY"] = Fernet.generate_key().decode()  # the old key is gone
+    h = health(alice_org, clock)
+    assert h.status == "unhealthy"
+    [issue] = h.issues
+    assert issue.title == "The saved mail server (SMTP) credentials cannot be read"
+    assert "CREDENTIALS_KEY" in issue.fix and issue.link == "/settings/integrations"
+    assert h.integrations[0].unreadable and not h.integrations[0].configured

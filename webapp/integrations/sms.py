@@ -11,6 +11,7 @@ outcome is unknown (a read timeout) it asks `find_recent` whether the message we
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,10 +145,26 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max((when - now).total_seconds(), 0.0)
 
 
+def as_rest_error(exc: BaseException) -> BaseException:
+    """A failed list page as the REST error it is: for a failed list request the client
+    raises a bare `TwilioException("Unable to fetch page", response)`, which would otherwise
+    lose the status (429, 500, 401 …)."""
+    if type(exc) is not TwilioException or len(exc.args) < 2 or not hasattr(exc.args[1], "status_code"):
+        return exc
+    response = exc.args[1]
+    try:
+        body = json.loads(response.text or "{}")
+    except ValueError:
+        body = {}
+    return TwilioRestException(response.status_code, "", msg=body.get("message") or str(exc.args[0]),
+                               code=body.get("code"))
+
+
 def classify_twilio_error(exc: BaseException, *, retry_after: float | None = None) -> IntegrationError:
     """Map a Twilio / requests exception to a classified IntegrationError."""
     if isinstance(exc, IntegrationError):
         return exc
+    exc = as_rest_error(exc)
     if isinstance(exc, TwilioRestException | TwilioServiceException):
         status = int(getattr(exc, "status", 0) or 0)
         code = getattr(exc, "code", None)

@@ -8,12 +8,10 @@ layer's classes; every call has the explicit timeout of `RoutingHttpClient`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from webapp.integrations.sms import RoutingHttpClient, classify_twilio_error, retry_after_seconds
@@ -35,28 +33,6 @@ class OwnedNumber:
     sms_url: str | None = None
 
 
-def _as_rest_error(exc: Exception) -> Exception:
-    """A failed list page as the REST error it is.
-
-    The client raises a bare `TwilioException("Unable to fetch page", response)` when a
-    list request fails, which would otherwise lose the status (429, 500, 401 …).
-    """
-    if (
-        type(exc) is not TwilioException
-        or len(exc.args) < 2
-        or not hasattr(exc.args[1], "status_code")
-    ):
-        return exc
-    response = exc.args[1]
-    try:
-        body = json.loads(response.text or "{}")
-    except ValueError:
-        body = {}
-    return TwilioRestException(
-        response.status_code, "", msg=body.get("message") or str(exc.args[0]), code=body.get("code")
-    )
-
-
 class TwilioProvisioner:
     """Calls Twilio as one account (the master account, or a workspace's subaccount)."""
 
@@ -76,7 +52,7 @@ class TwilioProvisioner:
             return fn()
         except Exception as exc:
             raise classify_twilio_error(
-                _as_rest_error(exc),
+                exc,
                 retry_after=retry_after_seconds(self.http.last_headers.get("retry-after")),
             ) from exc
 

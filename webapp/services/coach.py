@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, after_this_request, current_app, has_request_context
+from flask import Flask
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
@@ -45,7 +45,6 @@ __all__ = [
     "get_settings",
     "process_due",
     "record_inbound",
-    "reply_after_request",
     "save_settings",
     "schedule_followups",
 ]
@@ -406,26 +405,9 @@ def record_inbound(
     return InboundRecord(conversation.id, message.id, reply_id)
 
 
-def reply_after_request(followup_ids: list[int]) -> bool:
-    """Send these queued replies once the current request has committed and its response
-    has gone out (in an app context and sessions of their own, never inside the webhook's
-    transaction). False outside a request: the 15-minute job sends them."""
-    if not followup_ids or not has_request_context():
-        return False
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    ids = list(followup_ids)
-
-    @after_this_request
-    def _after(response):  # noqa: ANN001, ANN202
-        if response.status_code < 400:
-            response.call_on_close(lambda: send_replies(app, ids))
-        return response
-
-    return True
-
-
 def send_replies(app: Flask, followup_ids: list[int]) -> None:
-    """Process the given reply follow-ups now; a failure leaves them to the job."""
+    """Process the given reply follow-ups now (the webhook calls this once its response has
+    gone out); a failure leaves them to the 15-minute job."""
     try:
         with app.app_context():
             process_due(

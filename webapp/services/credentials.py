@@ -126,6 +126,15 @@ def decrypt_values(ciphertext: str, config: Mapping | None = None) -> dict[str, 
         raise CredentialsError(UNDECRYPTABLE) from exc
 
 
+def readable(ciphertext: str, config: Mapping | None = None) -> bool:
+    """Whether the configured keys can decrypt this row."""
+    try:
+        decrypt_values(ciphertext, config)
+    except CredentialsError:
+        return False
+    return True
+
+
 def mask(secret: str | None) -> str:
     """`••••cdef` for a long secret, `••••` for a short one, "" for none."""
     if not secret:
@@ -296,6 +305,29 @@ def rotate_credentials(session: Session, *, now: datetime) -> int:
         row.updated_at = now
     session.flush()
     return len(rotated)
+
+
+def twilio_workspace_for_number(session: Session, number: str) -> tuple[int, dict[str, str]] | None:
+    """The workspace whose own Twilio number (SMS or WhatsApp) is `number`, with its
+    decrypted credentials; None when no workspace has it (the deployment's number). Numbers
+    are not secret, so they are matched on the masked hint before anything is decrypted."""
+    wanted = number.removeprefix("whatsapp:").strip()
+    if not wanted:
+        return None
+    rows = session.execute(
+        select(IntegrationCredential.org_id, IntegrationCredential.hint, IntegrationCredential.ciphertext)
+        .where(IntegrationCredential.provider == "twilio")
+        .order_by(IntegrationCredential.org_id)
+    ).all()
+    for org_id, hint, ciphertext in rows:
+        numbers = {str((hint or {}).get(k, "")).removeprefix("whatsapp:") for k in ("from_number", "whatsapp_from")}
+        if wanted in numbers:
+            try:
+                return org_id, decrypt_values(ciphertext)
+            except CredentialsError as exc:
+                log.error("workspace %s twilio credentials: %s", org_id, exc)
+                return None
+    return None
 
 
 # --- for the adapters -----------------------------------------------------------------------

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
 PROVIDER_NAMES = {"smtp": "Your mail server", "twilio": "Twilio", "openai": "OpenAI"}
+CREDENTIAL_NAMES = {"smtp": "mail server (SMTP)", "twilio": "Twilio", "openai": "OpenAI"}
 WHAT_PAUSES = {"smtp": "Email sending", "twilio": "SMS sending", "openai": "AI writing"}
 WHY = {
     ErrorClass.THIRD_PARTY_AUTH_FAILED: "rejected the credentials",
@@ -71,6 +72,20 @@ def _at(value: datetime | None) -> str:
 
 def _integration_issue(i: IntegrationHealth) -> Issue | None:
     name = PROVIDER_NAMES[i.provider]
+    if i.unreadable:
+        return Issue(
+            "critical",
+            f"The saved {CREDENTIAL_NAMES[i.provider]} credentials cannot be read",
+            "They were encrypted with a key this deployment no longer has, so "
+            + (
+                "the deployment's own settings are used instead."
+                if i.configured
+                else "nothing is sent through them."
+            ),
+            "Enter the credentials again in Settings → Integrations, or add the old key back to CREDENTIALS_KEY.",
+            INTEGRATIONS_URL,
+            f"integration:{i.provider}",
+        )
     why = WHY.get(i.last_error_class or "", "keeps failing")
     error = f" Last error: {i.last_error}" if i.last_error else ""
     fix = _fix_for(i.last_error_class)

@@ -30,6 +30,7 @@ class InboundResult:
     action: str  # unsubscribed | resubscribed | help | message
     reply: str | None  # what to answer the sender (None: no answer)
     lead_ids: list[int] = field(default_factory=list)
+    coach_replies: list[int] = field(default_factory=list)  # reply follow-ups to send after the response
 
 
 def keyword(body: str) -> str:
@@ -38,15 +39,14 @@ def keyword(body: str) -> str:
 
 
 def handle_inbound(session: Session, *, phone: str | None, body: str, channel: str, message_sid: str | None,
-                   now: datetime) -> InboundResult:
+                   now: datetime, org_id: int | None = None) -> InboundResult:
     """Act on one inbound message from `phone` (E.164; None when unreadable). Flushes.
 
-    Which workspace a message is for cannot be told yet: every workspace sends from the
-    deployment's one Twilio number, so a STOP applies to each workspace that has a contact
-    with this number (a contact asked that number to stop). Once workspaces have their own
-    numbers, the receiving number (`To`) picks the workspace instead.
+    `org_id`: the workspace that owns the receiving number. None for the deployment's shared
+    number, which every workspace without its own sends from: then a STOP applies to each
+    workspace that has a contact with this number (the contact asked that number to stop).
     """
-    leads = consent.find_by_address(session, None, phone=phone) if phone else []
+    leads = consent.find_by_address(session, org_id, phone=phone) if phone else []
     who = _who(session, leads)
     word = keyword(body)
     ids = [lead.id for lead in leads]
@@ -69,14 +69,13 @@ def handle_inbound(session: Session, *, phone: str | None, body: str, channel: s
             details={"channel": channel, "body": body[:2000], "message_sid": message_sid}, created_at=now,
         ))
     session.flush()
-    if channel == "whatsapp" and body.strip():
-        _to_coach(session, leads, body, message_sid, now)
-    return InboundResult("message", None, ids)
+    replies = _to_coach(session, leads, body, message_sid, now) if channel == "whatsapp" and body.strip() else []
+    return InboundResult("message", None, ids, replies)
 
 
-def _to_coach(session: Session, leads: list[Lead], body: str, message_sid: str | None, now: datetime) -> None:
-    """The WhatsApp coach keeps the message in its conversation; queued replies are sent
-    once this request has committed (the 15-minute job is the safety net)."""
+def _to_coach(session: Session, leads: list[Lead], body: str, message_sid: str | None, now: datetime) -> list[int]:
+    """The WhatsApp coach keeps the message in its conversation. Returns the reply
+    follow-ups it queued (the 15-minute job sends them if nobody sends them sooner)."""
     from webapp.services import coach
 
     replies = []
@@ -84,7 +83,7 @@ def _to_coach(session: Session, leads: list[Lead], body: str, message_sid: str |
         record = coach.record_inbound(session, lead.org_id, lead, body, message_sid, now)
         if record is not None and record.reply_followup_id is not None:
             replies.append(record.reply_followup_id)
-    coach.reply_after_request(replies)
+    return replies
 
 
 def _channel_word(channel: str) -> str:

@@ -12,7 +12,6 @@ is open across a network call.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from webapp.db_setup import begin_write
 from webapp.extensions import db
 from webapp.integrations.resilience import FIXES, RETRYABLE, Breaker, ErrorClass, IntegrationError
 from webapp.models import AutopilotConfig, Organization, ProvisioningStep, WorkspacePlan
+from webapp.services import coach, connection_tests, credentials
 
 T = TypeVar("T")
 
@@ -117,35 +117,13 @@ class StepContext:
         return Breaker(db.engine, provider_org, "twilio").call(fn, clock=self.now_fn)
 
 
-# --- optional collaborators (other areas) ----------------------------------------------------
-
-
-def optional(module: str, name: str) -> Callable | None:
-    """`module.name`, or None while that area does not exist yet."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-def _credentials(name: str) -> Callable:
-    fn = optional("webapp.services.credentials", name)
-    if fn is None:
-        raise StepFailed(
-            "Workspace credentials cannot be stored on this installation yet.",
-            "Update the application, then re-run setup.",
-            link=None,
-        )
-    return fn
-
-
 def load_twilio(ctx: StepContext) -> dict | None:
-    return _credentials("load_credentials")(ctx.session, ctx.org_id, "twilio")
+    return credentials.load_credentials(ctx.session, ctx.org_id, "twilio")
 
 
 def save_twilio(ctx: StepContext, values: dict) -> None:
     with ctx.write() as session:
-        _credentials("save_credentials")(
+        credentials.save_credentials(
             session, ctx.org_id, "twilio", values, actor_id=None, now=ctx.now()
         )
 
@@ -228,7 +206,7 @@ def ensure_subaccount(ctx: StepContext) -> StepResult:
         account = ctx.call(0, lambda: twilio.create_subaccount(name))
     # Credentials are saved with their number (step 3; the settings need both). Until then
     # the token waits here, encrypted like saved credentials.
-    encrypt = _credentials("encrypt_values")
+    encrypt = credentials.encrypt_values
     ctx.save(account_sid=account.sid, token=encrypt({"auth_token": account.auth_token}))
     verb = "Found the" if reused else "Created a"
     return done(f"{verb} Twilio subaccount “{name}” ({_tail(account.sid)}).")
@@ -241,7 +219,7 @@ def created_subaccount(ctx: StepContext) -> dict | None:
         .where(ProvisioningStep.org_id == ctx.org_id, ProvisioningStep.key == "subaccount")
         .order_by(ProvisioningStep.id.desc())
     )
-    decrypt = _credentials("decrypt_values")
+    decrypt = credentials.decrypt_values
     for checkpoint in rows:
         if checkpoint and checkpoint.get("account_sid") and checkpoint.get("token"):
             try:
@@ -271,7 +249,7 @@ def ensure_number(ctx: StepContext) -> StepResult:
             "Twilio is not configured, so there is no number to set up; texts go to the outbox."
         )
     sid = subaccount["account_sid"]
-    token = _credentials("decrypt_values")(subaccount["token"])["auth_token"]
+    token = credentials.decrypt_values(subaccount["token"])["auth_token"]
     twilio = provisioner(ctx, sid, token)
     sms_url = inbound_url(ctx)
     if not ctx.checkpoint.get("number_sid"):
@@ -315,8 +293,7 @@ def ensure_whatsapp(ctx: StepContext) -> StepResult:
 
 
 def ensure_email(ctx: StepContext) -> StepResult:
-    load = optional("webapp.services.credentials", "load_credentials")
-    creds = load(ctx.session, ctx.org_id, "smtp") if load else None
+    creds = credentials.load_credentials(ctx.session, ctx.org_id, "smtp")
     if creds and creds.get("host"):
         return done(f"Emails go out through {creds['host']}.")
     if ctx.config.get("SMTP_HOST"):
@@ -329,7 +306,6 @@ def ensure_email(ctx: StepContext) -> StepResult:
 
 
 def seed_defaults(ctx: StepContext) -> StepResult:
-    ensure_coach = optional("webapp.services.coach", "ensure_default_settings")
     from webapp.integrations.ai import DEFAULT_AI_BUDGET
 
     with ctx.write() as session:
@@ -337,11 +313,8 @@ def seed_defaults(ctx: StepContext) -> StepResult:
         if config is not None and config.ai_monthly_budget is None:
             config.ai_monthly_budget = DEFAULT_AI_BUDGET
         budget = Decimal(config.ai_monthly_budget) if config is not None else DEFAULT_AI_BUDGET
-        if ensure_coach is not None:
-            ensure_coach(session, ctx.org_id, now=ctx.now())
+        coach.ensure_default_settings(session, ctx.org_id, now=ctx.now())
     ai = f"AI budget ${budget:,.2f} a month"
-    if ensure_coach is None:
-        return skipped(f"{ai}. The WhatsApp coach is not available on this installation yet.")
     return done(f"{ai}; WhatsApp coach settings ready (off until you turn it on).")
 
 
@@ -350,8 +323,7 @@ PROVIDER_NAMES = {"smtp": "Email (SMTP)", "twilio": "Twilio", "openai": "OpenAI"
 
 def configured(ctx: StepContext) -> list[str]:
     """Providers with credentials: the workspace's own, or this installation's."""
-    listing = optional("webapp.services.credentials", "configured_providers")
-    found = set(listing(ctx.session, ctx.org_id)) if listing else set()
+    found = set(credentials.configured_providers(ctx.session, ctx.org_id))
     config = ctx.config
     if config.get("SMTP_HOST"):
         found.add("smtp")
@@ -368,13 +340,10 @@ def smoke_tests(ctx: StepContext) -> StepResult:
         return skipped(
             "Nothing to test: no integration is configured, everything goes to the outbox."
         )
-    test_connection = optional("webapp.services.connection_tests", "test_connection")
-    if test_connection is None:
-        return skipped("Connection tests are not available on this installation yet.")
     passed = []
     for provider in providers:
         ctx.session.commit()  # the test calls the provider: no transaction open meanwhile
-        result = test_connection(ctx.session, ctx.org_id, provider, now=ctx.now())
+        result = connection_tests.test_connection(ctx.session, ctx.org_id, provider, now=ctx.now())
         ctx.session.commit()
         if not result.ok and not getattr(result, "tested", True):
             continue  # nothing to test after all (e.g. Twilio without a sending number)

@@ -19,7 +19,16 @@ from flask import current_app, has_app_context
 from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
-from webapp.models import CircuitBreaker, HealthAlert, JobRun, Organization, QueuedJob
+from webapp.models import (
+    CircuitBreaker,
+    HealthAlert,
+    IntegrationCredential,
+    JobRun,
+    Organization,
+    QueuedJob,
+)
+from webapp.models.provisioning import ProvisioningRun
+from webapp.services import credentials
 from webapp.services.health_issues import (
     DEGRADED,
     FAILURE_MIN_SAMPLE,
@@ -79,6 +88,7 @@ class IntegrationHealth:
     last_failure_at: datetime | None = None
     last_error_class: str | None = None
     last_error: str | None = None
+    unreadable: bool = False  # saved credentials that the configured keys cannot decrypt
 
 
 @dataclass
@@ -204,7 +214,7 @@ def _compute(
                 p,
                 breakers.get((org_id, p)),
                 breakers.get((0, p)),
-                p in creds.get(org_id, ()),
+                creds.get(org_id, {}).get(p),
                 p in env,
             )
             for p in PROVIDERS
@@ -270,34 +280,23 @@ def _breakers(session: Session, org_ids: list[int] | None) -> dict[tuple[int, st
     return {(row.org_id, row.provider): row for row in rows}
 
 
-def _credentials(session: Session, org_ids: list[int] | None) -> dict[int, set[str]]:
-    if org_ids is not None and len(org_ids) == 1:
-        try:
-            from webapp.services.credentials import configured_providers
-        except ImportError:
-            configured_providers = None
-        if configured_providers is not None:
-            return {org_ids[0]: set(configured_providers(session, org_ids[0]))}
-    try:
-        from webapp.models.credential import IntegrationCredential
-    except ImportError:
-        return {}
-    found: dict[int, set[str]] = defaultdict(set)
+def _credentials(session: Session, org_ids: list[int] | None) -> dict[int, dict[str, bool]]:
+    """Per workspace, its saved providers and whether each can be decrypted with the
+    configured keys (an unreadable row is ignored by the adapters, so it must show here)."""
+    found: dict[int, dict[str, bool]] = defaultdict(dict)
     rows = session.execute(
-        select(IntegrationCredential.org_id, IntegrationCredential.provider).where(
-            _scoped(IntegrationCredential.org_id, org_ids)
-        )
+        select(
+            IntegrationCredential.org_id,
+            IntegrationCredential.provider,
+            IntegrationCredential.ciphertext,
+        ).where(_scoped(IntegrationCredential.org_id, org_ids))
     )
-    for org_id, provider in rows:
-        found[org_id].add(provider)
+    for org_id, provider, ciphertext in rows:
+        found[org_id][provider] = credentials.readable(ciphertext)
     return found
 
 
 def _provisioning(session: Session, org_ids: list[int] | None) -> dict[int, ProvisioningHealth]:
-    try:
-        from webapp.models.provisioning import ProvisioningRun
-    except ImportError:
-        return {}
     latest = (
         select(func.max(ProvisioningRun.id).label("id"))
         .where(_scoped(ProvisioningRun.org_id, org_ids))
@@ -423,11 +422,18 @@ def _open_alerts(session: Session, org_ids: list[int] | None) -> dict[int, list[
 
 
 def _integration(
-    provider: str, own: Any, deployment: Any, by_workspace: bool, by_env: bool
+    provider: str, own: Any, deployment: Any, saved: bool | None, by_env: bool
 ) -> IntegrationHealth:
-    source = "workspace" if by_workspace else "deployment" if by_env else None
+    """`saved`: None when the workspace has no credentials of its own for `provider`, else
+    whether they can be decrypted."""
+    source = "workspace" if saved else "deployment" if by_env else None
     health = IntegrationHealth(
-        provider, PROVIDER_LABELS[provider], source is not None, source, "unused"
+        provider,
+        PROVIDER_LABELS[provider],
+        source is not None,
+        source,
+        "unused",
+        unreadable=saved is False,
     )
     rows = [row for row in (own, deployment) if row is not None]
     if not rows:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Blueprint, Flask, after_this_request, current_app, g, url_for
+from flask import Blueprint, current_app, g, url_for
 from flask_login import current_user
 
 from webapp import clock
@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.services import provisioning
 from webapp.services.provisioning_steps import STEP_BY_KEY
 from webapp.web import htmx as hx
+from webapp.web.after_response import run_after_response
 from webapp.web.context import org_required, owner_required
 from webapp.web.forms import ConfirmForm
 
@@ -47,21 +48,11 @@ def start_after_response(org_id: int) -> None:
 
     Off with PROVISIONING_RUN_AFTER_REQUEST=False; the 10-minute runner picks it up then.
     """
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.config.get("PROVISIONING_RUN_AFTER_REQUEST", True):
-        return
-
-    @after_this_request
-    def _kick(response):  # noqa: ANN001, ANN202
-        response.call_on_close(lambda: run_quietly(app, org_id))
-        return response
-
-
-def run_quietly(app: Flask, org_id: int) -> None:
-    try:
-        provisioning.run_pipeline(app, org_id, owner=f"web:{uuid.uuid4().hex[:12]}")
-    except Exception:  # noqa: BLE001 (the runner retries; never break the worker)
-        log.exception("workspace %s: setup run after the request failed", org_id)
+    if current_app.config.get("PROVISIONING_RUN_AFTER_REQUEST", True):
+        run_after_response(
+            f"workspace {org_id}: setup run",
+            lambda app: provisioning.run_pipeline(app, org_id, owner=f"web:{uuid.uuid4().hex[:12]}"),
+        )
 
 
 def _context() -> dict:

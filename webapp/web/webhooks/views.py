@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -19,7 +20,9 @@ from webapp import clock
 from webapp.extensions import csrf, db
 from webapp.integrations.addresses import phone_number
 from webapp.integrations.resilience import IntegrationError
+from webapp.services.credentials import twilio_workspace_for_number, workspace_values
 from webapp.services.inbound import handle_inbound
+from webapp.web.after_response import run_after_response
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +37,23 @@ def signed_url() -> str:
     return f"{base}{request.path}" + (f"?{query}" if query else "")
 
 
-def _require_twilio_signature() -> None:
-    # One deployment-wide auth token for now; with per-workspace subaccounts, the token of
-    # the account that owns the receiving number signs instead.
-    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+def _require_twilio_signature(workspace_token: str | None = None) -> None:
+    """403 unless the request is signed with the deployment's auth token or, for a number or
+    message of a workspace with its own (sub)account, with that account's token."""
+    tokens = [t for t in (workspace_token, current_app.config.get("TWILIO_AUTH_TOKEN")) if t]
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not token:
-        log.warning("Twilio webhook refused: TWILIO_AUTH_TOKEN is not set, so no signature can be checked")
+    if not tokens:
+        log.warning("Twilio webhook refused: no auth token is configured, so no signature can be checked")
         abort(403, "Signature required.")
-    if not signature or not RequestValidator(token).validate(signed_url(), request.form, signature):
+    url = signed_url()
+    if not signature or not any(RequestValidator(t).validate(url, request.form, signature) for t in tokens):
         log.warning("Twilio webhook refused: bad or missing signature for %s", request.path)
         abort(403, "Signature required.")
+
+
+def _workspace_token(org_id: int | None) -> str | None:
+    values = workspace_values(org_id, "twilio") if org_id else None
+    return (values or {}).get("auth_token")
 
 
 def _twiml(reply: str | None) -> Response:
@@ -56,7 +65,9 @@ def _twiml(reply: str | None) -> Response:
 
 @bp.post("/twilio/status/<int:send_id>")
 def twilio_status(send_id: int) -> Response:
-    _require_twilio_signature()
+    from webapp.models.sequence import Send
+
+    _require_twilio_signature(_workspace_token(db.session.scalar(select(Send.org_id).where(Send.id == send_id))))
     from webapp.services.automation import record_delivery_status
 
     status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").strip().lower()
@@ -72,7 +83,8 @@ def twilio_status(send_id: int) -> Response:
 
 @bp.post("/twilio/inbound")
 def twilio_inbound() -> Response:
-    _require_twilio_signature()
+    owner = twilio_workspace_for_number(db.session, request.form.get("To", ""))
+    _require_twilio_signature(owner[1].get("auth_token") if owner else None)
     sender = request.form.get("From", "")
     channel = "whatsapp" if sender.lower().startswith("whatsapp:") else "sms"
     try:
@@ -81,7 +93,12 @@ def twilio_inbound() -> Response:
         phone = None
     result = handle_inbound(
         db.session, phone=phone, body=request.form.get("Body", ""), channel=channel,
-        message_sid=request.form.get("MessageSid"), now=clock.now(),
+        message_sid=request.form.get("MessageSid"), now=clock.now(), org_id=owner[0] if owner else None,
     )
     db.session.commit()
+    if result.coach_replies:
+        from webapp.services.coach import send_replies
+
+        replies = result.coach_replies
+        run_after_response("coach replies", lambda app: send_replies(app, replies))
     return _twiml(result.reply)
