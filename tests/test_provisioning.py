@@ -134,7 +134,12 @@ def test_it_skips_twilio_steps_with_reasons_when_nothing_is_configured(app, alic
     assert (plan.plan, plan.status, plan.activated_at) == ("starter", "active", clock())
     types = activity_types(alice_org)
     assert types[:2] == ["provisioning.requested", "provisioning.started"]
-    assert types[-1] == "provisioning.succeeded" and len(types) == 3 + 7
+    assert types == ["provisioning.requested", "provisioning.started", "provisioning.succeeded"]
+    closing = db.session.scalars(
+        select(ActivityLog).where(ActivityLog.type == "provisioning.succeeded")
+    ).one()
+    assert "Done: Plan active, AI and coach settings." in closing.description
+    assert "Skipped: Twilio subaccount, Phone number, WhatsApp, Email, Connection tests." in closing.description
 
 
 def test_it_fails_the_plan_step_with_the_fix_when_the_plan_is_not_paid(app, alice_org, clock):

@@ -136,16 +136,7 @@ class Runner:
         step.checkpoint = dict(ctx.checkpoint)
         run = self.session.get(ProvisioningRun, self.run_id)
         run.progress = self._progress()
-        verb = "done" if result.status == "done" else "skipped"
-        log_activity(
-            self.session,
-            self.org_id,
-            f"provisioning.step_{verb}",
-            f"Setup: {spec.title} {verb} — {result.detail}",
-            now=now,
-            entity=("provisioning_run", self.run_id),
-            details={"step": spec.key, "progress": run.progress},
-        )
+        # No activity row per step: the run's closing row lists every step's outcome.
         self.session.commit()
         return True
 
@@ -205,10 +196,11 @@ class Runner:
         run.status, run.progress, run.current_step, run.finished_at = "succeeded", 100, None, now
         run.error = run.fix = run.next_attempt_at = None
         run.lease_owner, run.lease_until, run.updated_at = None, None, now
-        skipped = [
-            step_title(s.key) for s in run_steps(self.session, self.run_id) if s.status == "skipped"
-        ]
-        note = f" Skipped: {', '.join(skipped)}." if skipped else ""
+        steps = run_steps(self.session, self.run_id)
+        skipped = [step_title(s.key) for s in steps if s.status == "skipped"]
+        done = [step_title(s.key) for s in steps if s.status == "done"]
+        note = f" Done: {', '.join(done)}." if done else ""
+        note += f" Skipped: {', '.join(skipped)}." if skipped else ""
         log_activity(
             self.session,
             self.org_id,
@@ -216,6 +208,9 @@ class Runner:
             f"Workspace setup finished.{note}",
             now=now,
             entity=("provisioning_run", self.run_id),
-            details={"skipped": skipped},
+            details={
+                "skipped": skipped,
+                "steps": {step_title(s.key): f"{s.status}: {s.detail}" for s in steps},
+            },
         )
         self.session.commit()
