@@ -127,6 +127,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_repeats_only_what_was_in_flig
     ids = Counter(smtp_sink.message_ids())
     assert len(ids) == total  # every message arrived
     duplicates = sum(n - 1 for n in ids.values())
+    print(f"killed after {at_kill} of {total} messages; {duplicates} delivered twice")
     # Only messages in flight at the kill (sent, not yet acknowledged) may arrive twice:
     # at most the batch the worker had claimed, in practice the one message on the wire.
     assert duplicates <= BATCH, f"{duplicates} duplicates"
