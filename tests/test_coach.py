@@ -476,6 +476,31 @@ def test_an_open_circuit_puts_followups_back_without_an_attempt(app, alice_org, 
     assert len(fake_twilio.posted()) == 5
 
 
+def test_twilio_reports_a_coach_messages_delivery(app, client, alice_org, clock, fake_twilio):
+    use_twilio(app, fake_twilio, PUBLIC_URL=PUBLIC_URL)
+    contact(alice_org.id, clock, "Dana Diaz", DANA)
+    switch_on(alice_org.id, clock)
+    coach.schedule_followups(db.session, alice_org.id, now=clock())
+    assert process(app, clock).sent == 1
+    [post] = fake_twilio.posted()
+    message = db.session.scalars(select(ConversationMessage)).one()
+    path = f"/webhooks/twilio/coach-status/{message.followup_id}"
+    assert post.form["StatusCallback"] == PUBLIC_URL + path
+
+    def report(params: dict, token: str = AUTH_TOKEN):  # noqa: ANN202
+        signature = RequestValidator(token).compute_signature(PUBLIC_URL + path, params)
+        return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+    assert report({"MessageSid": message.provider_sid, "MessageStatus": "delivered"}, "wrong").status_code == 403
+    assert report({"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed"}).status_code == 204  # not its SID
+    db.session.expire_all()
+    assert db.session.get(ConversationMessage, message.id).status == "sent"
+    assert report({"MessageSid": message.provider_sid, "MessageStatus": "delivered"}).status_code == 204
+    db.session.expire_all()
+    assert db.session.get(ConversationMessage, message.id).status == "delivered"
+    assert client.post("/webhooks/twilio/coach-status/999999", data={}).status_code == 403  # unsigned
+
+
 # --- auto-reply through the signed webhook --------------------------------------------------------
 
 

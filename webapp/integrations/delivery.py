@@ -103,6 +103,12 @@ def status_callback_url(send_id: int) -> str:
     return f"{base}/webhooks/twilio/status/{int(send_id)}"
 
 
+def coach_status_callback_url(followup_id: int) -> str:
+    """Where Twilio reports the delivery of a coach message: the follow-up id in the path."""
+    base = (current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+    return f"{base}/webhooks/twilio/coach-status/{int(followup_id)}"
+
+
 class _BatchBreaker:
     """A batch's use of the shared Breaker: refuse while open, count every failure at once."""
 

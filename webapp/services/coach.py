@@ -415,3 +415,33 @@ def send_replies(app: Flask, followup_ids: list[int]) -> None:
             )
     except Exception:  # the job retries; a webhook's caller must never see this
         log.exception("coach: sending replies %s after the request failed", followup_ids)
+
+
+DELIVERED = frozenset({"delivered", "read"})
+UNDELIVERED = frozenset({"failed", "undelivered"})
+
+
+def record_message_status(session: Session, followup_id: int, sid: str | None, status: str,
+                          error_code: str | None) -> bool | None:
+    """Apply Twilio's delivery report to the coach message sent for `followup_id`. Flushes.
+
+    None when no message was sent for it; False when the report was ignored (another
+    message's SID, or an intermediate status); True when applied."""
+    message = session.scalars(
+        select(ConversationMessage).where(
+            ConversationMessage.followup_id == followup_id, ConversationMessage.direction == "out"
+        ).order_by(ConversationMessage.id.desc())
+    ).first()
+    if message is None:
+        return None
+    if not sid or sid != message.provider_sid:
+        return False
+    status = (status or "").strip().lower()
+    if status in DELIVERED and message.status in ("sent", "delivered"):
+        message.status = "delivered"
+    elif status in UNDELIVERED and message.status != "failed":
+        message.status = "failed"
+    else:
+        return False
+    session.flush()
+    return True

@@ -407,6 +407,7 @@ class _Run(Outcomes):
                 text=text,
                 org_id=item.org_id,
                 purpose="auto_reply" if item.kind == "reply" else "coach",
+                status_callback=delivery.coach_status_callback_url(item.id),
             )
             if sender.provider == "outbox":
                 receipt = sender.send(

@@ -81,6 +81,24 @@ def twilio_status(send_id: int) -> Response:
     return Response(status=204)
 
 
+@bp.post("/twilio/coach-status/<int:followup_id>")
+def twilio_coach_status(followup_id: int) -> Response:
+    from webapp.models.coach import CoachFollowup
+    from webapp.services.coach import record_message_status
+
+    org_id = db.session.scalar(select(CoachFollowup.org_id).where(CoachFollowup.id == followup_id))
+    _require_twilio_signature(_workspace_token(org_id))
+    status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").strip().lower()
+    found = record_message_status(
+        db.session, followup_id, request.form.get("MessageSid") or request.form.get("SmsSid"), status,
+        request.form.get("ErrorCode") or None,
+    )
+    if found is None:
+        return Response(status=404)
+    db.session.commit()
+    return Response(status=204)
+
+
 @bp.post("/twilio/inbound")
 def twilio_inbound() -> Response:
     owner = twilio_workspace_for_number(db.session, request.form.get("To", ""))
