@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import csrf_token, login
 from tests.test_stripe_webhook import SECRET, checkout_event, post, runs, signed
 from webapp.extensions import db
 from webapp.models import WorkspacePlan
@@ -66,3 +67,44 @@ def test_it_activates_with_odd_metadata_and_a_huge_session_id(stripe_on, client,
     plan = db.session.scalar(select(WorkspacePlan).where(WorkspacePlan.org_id == alice_org.id))
     assert plan.plan == "standard" and len(plan.stripe_session_id) == 200
     assert post(client, payload).json["status"] == "replayed"
+
+
+# --- ids and numbers beyond what the database holds are 404s, never 500s ----------------------
+
+HUGE = "9" * 25
+
+
+def test_a_huge_conversation_id_is_not_found(client, alice):
+    login(client, alice)
+    assert client.get(f"/coach/conversations/{HUGE}").status_code == 404
+    token = csrf_token(client, "/coach/")
+    response = client.post(f"/coach/conversations/{HUGE}/send-now", data={"csrf_token": token})
+    assert response.status_code == 404
+
+
+def test_a_huge_workspace_id_in_the_support_view_is_not_found(client, support_user):
+    login(client, support_user)
+    assert client.get(f"/support/health/{HUGE}").status_code == 404
+
+
+def test_a_huge_send_id_in_a_status_callback_is_refused(app, client):
+    app.config["TWILIO_AUTH_TOKEN"] = "deployment-token"
+    response = client.post(f"/webhooks/twilio/status/{HUGE}", data={"MessageStatus": "delivered"})
+    assert response.status_code == 403
+
+
+def test_an_odd_page_number_on_the_coach_page_is_the_first_page(client, alice):
+    login(client, alice)
+    assert client.get("/coach/?page=\u00b2").status_code == 200
+
+
+def test_a_signed_callback_for_a_huge_send_id_is_not_found(app, client):
+    from twilio.request_validator import RequestValidator
+
+    app.config.update(TWILIO_AUTH_TOKEN="deployment-token", PUBLIC_URL="https://autopilot.example")
+    path, params = f"/webhooks/twilio/status/{HUGE}", {"MessageStatus": "delivered"}
+    signature = RequestValidator("deployment-token").compute_signature(
+        "https://autopilot.example" + path, params
+    )
+    response = client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 404

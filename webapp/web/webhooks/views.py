@@ -22,6 +22,7 @@ from webapp.integrations.addresses import phone_number
 from webapp.integrations.resilience import IntegrationError
 from webapp.services.credentials import twilio_workspace_for_number, workspace_values
 from webapp.services.inbound import handle_inbound
+from webapp.services.tenancy import storable_id
 from webapp.web.after_response import run_after_response
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,12 @@ def _twiml(reply: str | None) -> Response:
 def twilio_status(send_id: int) -> Response:
     from webapp.models.sequence import Send
 
-    _require_twilio_signature(_workspace_token(db.session.scalar(select(Send.org_id).where(Send.id == send_id))))
+    known = storable_id(send_id)  # a bigger id overflows the SQLite driver
+    _require_twilio_signature(
+        _workspace_token(db.session.scalar(select(Send.org_id).where(Send.id == send_id)) if known else None)
+    )
+    if not known:
+        return Response(status=404)
     from webapp.services.automation import record_delivery_status
 
     status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").strip().lower()
