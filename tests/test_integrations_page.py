@@ -447,3 +447,23 @@ def test_the_service_refuses_to_run_inside_an_open_transaction(app, alice_org, c
     org_id = alice_org.id  # a read: the session's transaction is open now
     with pytest.raises(RuntimeError, match="transaction ended first"):
         connection_tests.test_connection(db.session, org_id, "smtp", now=clock())
+
+
+def test_a_failed_test_keeps_the_secret_out_of_the_health_record_and_page(
+    app, client, alice, alice_org, fake_openai
+):
+    # An OpenAI-compatible proxy that echoes the key in its error, unmasked.
+    fake_openai.script(reply_status(401, f"Incorrect API key provided: {OPENAI_KEY}."))
+    login(client, alice)
+    post(
+        client,
+        f"{PAGE}/openai",
+        {"openai-api_key": OPENAI_KEY, "openai-base_url": fake_openai.base_url},
+    )
+    post(client, f"{PAGE}/openai/test")
+
+    record = breaker(alice_org.id, "openai")
+    assert record.last_error_class == "THIRD_PARTY_AUTH_FAILED"
+    assert "Incorrect API key provided" in record.last_error and OPENAI_KEY not in record.last_error
+    health = client.get("/health").get_data(as_text=True)
+    assert "Incorrect API key provided" in health and OPENAI_KEY not in health

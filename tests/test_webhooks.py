@@ -297,3 +297,48 @@ def test_a_status_callback_for_a_workspaces_message_is_checked_with_its_token(tw
     assert signed_post(client, path, params, token="someone-elses-token").status_code == 403
     assert signed_post(client, path, params, token=SUB_TOKEN).status_code == 204
     assert reload(send).status == "delivered"
+
+
+MALLORY_TOKEN = "mallory-token-0123456789abcdef00"
+
+
+def claim_number(org_id: int, number: str, clock) -> None:  # noqa: ANN001
+    """Another owner types someone else's number into Settings → Integrations."""
+    from webapp.services.credentials import save_credentials
+
+    save_credentials(db.session, org_id, "twilio", {
+        "account_sid": "AC" + "7" * 32, "auth_token": MALLORY_TOKEN, "from_number": number,
+    }, actor_id=None, now=clock())
+    db.session.commit()
+
+
+def test_a_workspace_claiming_the_shared_number_does_not_take_its_messages(twilio_app, client, alice_org, clock):
+    mallory = org_of(make_user("mallory@example.com", "Mallory", workspace="Mallory Ltd"))
+    claim_number(mallory.id, twilio_server.FROM_NUMBER, clock)
+    alice_lead = make_lead(alice_org.id, clock)
+    mallory_lead = make_lead(mallory.id, clock)
+
+    params = {"From": DANA, "To": twilio_server.FROM_NUMBER, "Body": "STOP"}
+    assert signed_post(client, "/webhooks/twilio/inbound", params).status_code == 200
+
+    assert reload(alice_lead).unsubscribed_at is not None  # the shared number: every workspace
+    assert reload(mallory_lead).unsubscribed_at is not None
+
+
+def test_a_workspace_claiming_anothers_own_number_does_not_take_its_messages(twilio_app, client, clock):
+    mallory = org_of(make_user("mallory@example.com", "Mallory", workspace="Mallory Ltd"))  # the lower id
+    erin = org_of(make_user("erin@example.com", "Erin", workspace="Erin Flowers"))
+    claim_number(mallory.id, SUB_NUMBER, clock)
+    own_number(erin.id, clock)
+    erin_lead = make_lead(erin.id, clock)
+    mallory_lead = make_lead(mallory.id, clock)
+    params = {"From": DANA, "To": SUB_NUMBER, "Body": "STOP"}
+
+    assert signed_post(client, "/webhooks/twilio/inbound", params, token=SUB_TOKEN).status_code == 200
+    assert reload(erin_lead).unsubscribed_at is not None
+    assert reload(mallory_lead).unsubscribed_at is None
+
+    # Mallory signing with her own token reaches only her own contacts.
+    assert signed_post(client, "/webhooks/twilio/inbound", {**params, "Body": "START"},
+                       token=MALLORY_TOKEN).status_code == 200
+    assert reload(erin_lead).unsubscribed_at is not None

@@ -24,12 +24,24 @@ def verify_event(payload: bytes, sig_header: str, secret: str) -> dict:
     """
     if not sig_header:
         raise BadSignature("missing Stripe-Signature header")
+    if not sig_header.isascii():
+        # hmac.compare_digest raises TypeError on non-ASCII text inside the stripe library.
+        raise BadSignature("Stripe-Signature header is not ASCII")
     try:
-        stripe.Webhook.construct_event(payload, sig_header, secret)
-        event = json.loads(payload)
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadSignature(f"not a JSON event: {exc}") from exc
+    try:
+        # Only the signature check of `construct_event`: its Event construction crashes on
+        # signed JSON that is not an object, and we want a plain dict anyway.
+        stripe.WebhookSignature.verify_header(
+            text, sig_header, secret, stripe.Webhook.DEFAULT_TOLERANCE
+        )
     except stripe.SignatureVerificationError as exc:
         raise BadSignature(f"signature check failed: {exc.user_message or exc}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
+    try:
+        event = json.loads(text)
+    except ValueError as exc:
         raise BadSignature(f"not a JSON event: {exc}") from exc
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         raise BadSignature("not a Stripe event")

@@ -231,7 +231,14 @@ def test_connection(
         summary = probe()
     except _Failed as failed:
         ms = int((time.monotonic() - started) * 1000)
-        breaker.record_failure(now, failed.error, ms)
+        # The health record is shown on the health page and in its issues: scrubbed too.
+        recorded = IntegrationError(
+            _scrub(str(failed.error), secrets),
+            failed.error.error_class,
+            retry_after=failed.error.retry_after,
+            provider_code=failed.error.provider_code,
+        )
+        breaker.record_failure(now, recorded, ms)
         worked = (
             (", ".join(failed.done)[:1].upper() + ", ".join(failed.done)[1:] + "; then ")
             if failed.done

@@ -307,27 +307,29 @@ def rotate_credentials(session: Session, *, now: datetime) -> int:
     return len(rotated)
 
 
-def twilio_workspace_for_number(session: Session, number: str) -> tuple[int, dict[str, str]] | None:
-    """The workspace whose own Twilio number (SMS or WhatsApp) is `number`, with its
-    decrypted credentials; None when no workspace has it (the deployment's number). Numbers
-    are not secret, so they are matched on the masked hint before anything is decrypted."""
+def twilio_workspaces_for_number(session: Session, number: str) -> list[tuple[int, dict[str, str]]]:
+    """Every workspace whose own Twilio number (SMS or WhatsApp) is `number`, with its
+    decrypted credentials, by workspace id. Any owner can type any number, so a claim proves
+    nothing by itself: the caller checks which claimant's token signed the request. Numbers
+    are not secret, so they are matched on the masked hint before anything is decrypted;
+    a row that cannot be decrypted is logged (without any secret) and left out."""
     wanted = number.removeprefix("whatsapp:").strip()
     if not wanted:
-        return None
+        return []
     rows = session.execute(
         select(IntegrationCredential.org_id, IntegrationCredential.hint, IntegrationCredential.ciphertext)
         .where(IntegrationCredential.provider == "twilio")
         .order_by(IntegrationCredential.org_id)
     ).all()
+    claims = []
     for org_id, hint, ciphertext in rows:
         numbers = {str((hint or {}).get(k, "")).removeprefix("whatsapp:") for k in ("from_number", "whatsapp_from")}
         if wanted in numbers:
             try:
-                return org_id, decrypt_values(ciphertext)
+                claims.append((org_id, decrypt_values(ciphertext)))
             except CredentialsError as exc:
                 log.error("workspace %s twilio credentials: %s", org_id, exc)
-                return None
-    return None
+    return claims
 
 
 # --- for the adapters -----------------------------------------------------------------------

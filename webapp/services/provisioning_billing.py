@@ -19,6 +19,7 @@ from webapp.services.provisioning import request_provisioning
 
 CHECKOUT_COMPLETED = "checkout.session.completed"
 DEFAULT_PAID_PLAN = "standard"
+MAX_ID = 2**31 - 1  # workspace ids are 32-bit integers; a bigger reference names none
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,18 @@ class CheckoutOutcome:
     run_id: int | None = None
 
 
+def _metadata(checkout: dict) -> dict:
+    metadata = checkout.get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def _workspace_id(checkout: dict) -> int | None:
-    ref = checkout.get("client_reference_id") or (checkout.get("metadata") or {}).get("org_id")
+    ref = checkout.get("client_reference_id") or _metadata(checkout).get("org_id")
     ref = str(ref or "").strip()
-    return int(ref) if ref.isdigit() else None
+    # isdigit() alone accepts "²", which int() refuses.
+    if not (ref.isascii() and ref.isdigit()) or len(ref) > 10:
+        return None
+    return int(ref) if 0 < int(ref) <= MAX_ID else None
 
 
 def apply_checkout_event(session: Session, event: dict, *, now: datetime) -> CheckoutOutcome:
@@ -43,7 +52,10 @@ def apply_checkout_event(session: Session, event: dict, *, now: datetime) -> Che
     """
     if event.get("type") != CHECKOUT_COMPLETED:
         return CheckoutOutcome("ignored", f"event type {event.get('type')!r} is not handled")
-    checkout = (event.get("data") or {}).get("object") or {}
+    data = event.get("data")
+    checkout = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(checkout, dict):
+        return CheckoutOutcome("ignored", "the event carries no checkout session")
     org_id = _workspace_id(checkout)
     if org_id is None:
         return CheckoutOutcome("ignored", "the checkout names no workspace (client_reference_id)")
@@ -55,10 +67,10 @@ def apply_checkout_event(session: Session, event: dict, *, now: datetime) -> Che
     if checkout.get("payment_status") == "unpaid":
         return CheckoutOutcome("ignored", "the payment has not arrived yet", org_id)
     plan = session.scalars(select(WorkspacePlan).where(WorkspacePlan.org_id == org_id)).first()
-    session_id = str(checkout.get("id") or event["id"])
+    session_id = str(checkout.get("id") or event["id"])[:200]  # the column's size
     if plan is not None and plan.stripe_session_id == session_id:
         return CheckoutOutcome("replayed", "this checkout was handled already", org_id)
-    name = str((checkout.get("metadata") or {}).get("plan") or DEFAULT_PAID_PLAN)[:40]
+    name = str(_metadata(checkout).get("plan") or DEFAULT_PAID_PLAN)[:40]
     if plan is None:
         plan = WorkspacePlan(org_id=org_id)
         session.add(plan)

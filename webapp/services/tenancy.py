@@ -10,6 +10,13 @@ from sqlalchemy.orm import Session
 from webapp.services.errors import NotFound
 
 T = TypeVar("T")
+MAX_ID = 2**63 - 1  # the largest id a row can have (SQLite INTEGER, PostgreSQL BIGINT)
+
+
+def storable_id(object_id: int) -> bool:
+    """Whether an id from outside (a URL) can name a row at all: a bigger one overflows the
+    SQLite driver instead of finding nothing."""
+    return 0 < object_id <= MAX_ID
 
 
 def get_scoped(session: Session, model: type[T], object_id: int, org_id: int) -> T:
@@ -18,6 +25,8 @@ def get_scoped(session: Session, model: type[T], object_id: int, org_id: int) ->
     Raises NotFound when it does not exist or belongs to another workspace, so the two
     cases look the same from outside.
     """
+    if not storable_id(object_id):
+        raise NotFound(f"No {model.__name__} {object_id} in this workspace.")
     obj = session.scalars(
         select(model).where(model.id == object_id, model.org_id == org_id)  # type: ignore[attr-defined]
     ).one_or_none()

@@ -51,8 +51,7 @@ def _overview() -> dict:
 @bp.route("/")
 @org_required
 def index():  # noqa: ANN201
-    raw = request.args.get("page", "1")
-    page = max(1, min(int(raw), 100_000)) if raw.isdigit() else 1
+    page = max(1, min(request.args.get("page", 1, type=int), 100_000))
     rows, has_more = threads.list_conversations(db.session, g.org.id, page=page, per_page=PER_PAGE)
     return hx.page_or_partial(
         "coach/index.html",

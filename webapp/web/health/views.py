@@ -13,6 +13,7 @@ from webapp.extensions import csrf, db
 from webapp.models import HealthAlert, Organization
 from webapp.services import workspace_health as wh
 from webapp.services.health import health_overview, system_health
+from webapp.services.tenancy import storable_id
 from webapp.web import htmx as hx
 from webapp.web.context import load_membership, org_required
 
@@ -129,7 +130,7 @@ def support():  # noqa: ANN201
 @login_required
 def support_workspace(org_id: int):  # noqa: ANN201
     _support_only()
-    org = db.session.get(Organization, org_id)
+    org = db.session.get(Organization, org_id) if storable_id(org_id) else None
     if org is None:
         abort(404)
     return _page(org, support_view=True)

@@ -20,8 +20,9 @@ from webapp import clock
 from webapp.extensions import csrf, db
 from webapp.integrations.addresses import phone_number
 from webapp.integrations.resilience import IntegrationError
-from webapp.services.credentials import twilio_workspace_for_number, workspace_values
+from webapp.services.credentials import twilio_workspaces_for_number, workspace_values
 from webapp.services.inbound import handle_inbound
+from webapp.services.tenancy import storable_id
 from webapp.web.after_response import run_after_response
 
 log = logging.getLogger(__name__)
@@ -37,18 +38,52 @@ def signed_url() -> str:
     return f"{base}{request.path}" + (f"?{query}" if query else "")
 
 
+def _signed_with(token: str | None) -> bool:
+    signature = request.headers.get("X-Twilio-Signature", "")
+    return bool(token and signature) and RequestValidator(token).validate(signed_url(), request.form, signature)
+
+
+def _refuse(why: str) -> None:
+    log.warning("Twilio webhook refused: %s", why)
+    abort(403, "Signature required.")
+
+
 def _require_twilio_signature(workspace_token: str | None = None) -> None:
     """403 unless the request is signed with the deployment's auth token or, for a number or
     message of a workspace with its own (sub)account, with that account's token."""
     tokens = [t for t in (workspace_token, current_app.config.get("TWILIO_AUTH_TOKEN")) if t]
-    signature = request.headers.get("X-Twilio-Signature", "")
     if not tokens:
-        log.warning("Twilio webhook refused: no auth token is configured, so no signature can be checked")
-        abort(403, "Signature required.")
-    url = signed_url()
-    if not signature or not any(RequestValidator(t).validate(url, request.form, signature) for t in tokens):
-        log.warning("Twilio webhook refused: bad or missing signature for %s", request.path)
-        abort(403, "Signature required.")
+        _refuse("no auth token is configured, so no signature can be checked")
+    if not any(_signed_with(t) for t in tokens):
+        _refuse(f"bad or missing signature for {request.path}")
+
+
+def _inbound_workspace(to: str) -> int | None:
+    """The workspace whose number was texted, as the signature proves it; None for the
+    deployment's shared number. 403 when no token that may sign it did.
+
+    Any owner can type any number into Settings → Integrations, so a workspace gets the
+    message only when its own token signed it, or the deployment's token signed it for a
+    number that this workspace alone claims and that is not the deployment's own.
+    """
+    claims = twilio_workspaces_for_number(db.session, to)
+    for org_id, values in claims:
+        if _signed_with(values.get("auth_token")):
+            return org_id
+    deployment = current_app.config.get("TWILIO_AUTH_TOKEN")
+    if not deployment and not claims:
+        _refuse("no auth token is configured, so no signature can be checked")
+    if not _signed_with(deployment):
+        _refuse(f"bad or missing signature for {request.path}")
+    config = current_app.config
+    shared = {
+        str(n).removeprefix("whatsapp:").strip()
+        for n in (config.get("TWILIO_FROM"), config.get("TWILIO_WHATSAPP_FROM"))
+        if n
+    }
+    if len(claims) == 1 and to.removeprefix("whatsapp:").strip() not in shared:
+        return claims[0][0]
+    return None
 
 
 def _workspace_token(org_id: int | None) -> str | None:
@@ -67,7 +102,12 @@ def _twiml(reply: str | None) -> Response:
 def twilio_status(send_id: int) -> Response:
     from webapp.models.sequence import Send
 
-    _require_twilio_signature(_workspace_token(db.session.scalar(select(Send.org_id).where(Send.id == send_id))))
+    known = storable_id(send_id)  # a bigger id overflows the SQLite driver
+    _require_twilio_signature(
+        _workspace_token(db.session.scalar(select(Send.org_id).where(Send.id == send_id)) if known else None)
+    )
+    if not known:
+        return Response(status=404)
     from webapp.services.automation import record_delivery_status
 
     status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").strip().lower()
@@ -101,8 +141,7 @@ def twilio_coach_status(followup_id: int) -> Response:
 
 @bp.post("/twilio/inbound")
 def twilio_inbound() -> Response:
-    owner = twilio_workspace_for_number(db.session, request.form.get("To", ""))
-    _require_twilio_signature(owner[1].get("auth_token") if owner else None)
+    org_id = _inbound_workspace(request.form.get("To", ""))
     sender = request.form.get("From", "")
     channel = "whatsapp" if sender.lower().startswith("whatsapp:") else "sms"
     try:
@@ -111,7 +150,7 @@ def twilio_inbound() -> Response:
         phone = None
     result = handle_inbound(
         db.session, phone=phone, body=request.form.get("Body", ""), channel=channel,
-        message_sid=request.form.get("MessageSid"), now=clock.now(), org_id=owner[0] if owner else None,
+        message_sid=request.form.get("MessageSid"), now=clock.now(), org_id=org_id,
     )
     db.session.commit()
     if result.coach_replies:
