@@ -32,7 +32,10 @@ class CheckoutOutcome:
 def _workspace_id(checkout: dict) -> int | None:
     ref = checkout.get("client_reference_id") or (checkout.get("metadata") or {}).get("org_id")
     ref = str(ref or "").strip()
-    return int(ref) if ref.isdigit() else None
+    # isdigit() alone accepts "²" (int() refuses it) and "١" (int() reads 1).
+    if not (ref.isascii() and ref.isdigit()) or int(ref) > 2**63 - 1:
+        return None
+    return int(ref)
 
 
 def apply_checkout_event(session: Session, event: dict, *, now: datetime) -> CheckoutOutcome:
