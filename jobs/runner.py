@@ -34,6 +34,10 @@ from webapp.models import JobRun, SchedulerLock
 log = logging.getLogger(__name__)
 
 
+class LeaseLost(RuntimeError):
+    """Another process took the job's lock over: stop at once, keep nothing more."""
+
+
 @dataclass
 class JobContext:
     """What a job function gets: the moment, its slot, and a way to commit progress."""
@@ -50,7 +54,7 @@ class JobContext:
     def checkpoint(self) -> None:
         """Commit work so far. Raises if another process took the lock over meanwhile."""
         if self.lost.is_set():
-            raise RuntimeError("lease lost to another process; stopping")
+            raise LeaseLost("lease lost to another process; stopping")
         db.session.commit()
 
 

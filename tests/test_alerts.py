@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select, update
 
 from jobs.runner import run_job
@@ -281,3 +282,53 @@ def test_the_job_retries_the_email_when_the_mail_server_is_down(
     assert run_job(app, "health_alerts").status == "succeeded"
     assert smtp_sink.wait_for(1)
     assert [m.message["To"] for m in smtp_sink.messages] == ["alice@example.com"]
+
+
+def test_the_job_emails_nothing_more_once_its_time_is_up(app, alice, alice_org, clock, smtp_sink):
+    """A slow or hanging mail server must not keep the 15-minute job going past its budget:
+    alerts are still evaluated, the emails wait for the next run."""
+    use_smtp(app, smtp_sink)
+    app.config["HEALTH_ALERTS_TICK_SECONDS"] = 0
+    add_jobs(alice_org, 101)
+    db.session.remove()
+
+    outcome = run_job(app, "health_alerts")
+
+    assert outcome.status == "succeeded", outcome.message
+    alert = db.session.scalars(select(HealthAlert)).one()
+    assert alert.status == "open" and alert.notified_at is None
+    assert smtp_sink.messages == []
+
+    app.config["HEALTH_ALERTS_TICK_SECONDS"] = 600
+    clock.advance(minutes=15)
+    db.session.remove()
+    assert run_job(app, "health_alerts").status == "succeeded"
+    assert smtp_sink.wait_for(1)
+
+
+def test_a_lost_lease_stops_the_job_instead_of_failing_each_workspace(app, alice_org, charlie, clock):
+    import threading
+
+    from jobs import health_alerts
+    from jobs.runner import JobContext, LeaseLost
+
+    add_jobs(alice_org, 101)
+    lost = threading.Event()
+    ctx = JobContext(app, clock(), "p", "manual", run_id=0, lost=lost)
+    seen: list[int] = []
+    real = health_alerts.alerts.open_alert_ids
+
+    def counting(session, org_id):  # noqa: ANN001, ANN202
+        seen.append(org_id)
+        lost.set()  # the heartbeat found the lock taken over while this workspace ran
+        return real(session, org_id)
+
+    health_alerts.alerts.open_alert_ids = counting
+    try:
+        with pytest.raises(LeaseLost):
+            health_alerts.run(ctx)
+    finally:
+        health_alerts.alerts.open_alert_ids = real
+    assert len(seen) == 1  # the second workspace was not started
+    db.session.rollback()  # what the runner does with a failed job
+    assert db.session.scalars(select(HealthAlert)).all() == []  # nothing of the first was kept

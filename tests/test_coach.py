@@ -728,3 +728,61 @@ def test_two_worker_processes_never_write_to_one_conversation_at_once(
     ).all()
     assert len(sent) == 60 and all(count == 1 for _id, count in sent)
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 60
+
+
+# --- robustness ---------------------------------------------------------------------------------
+
+
+def test_a_worker_that_lost_its_lease_records_and_sends_nothing(app, alice_org, clock, monkeypatch):
+    """Outbox: the message, its outbox row and the follow-up's end are one transaction; when the
+    follow-up was taken over meanwhile (our lease expired), that transaction is dropped, so the
+    new holder's send is the only one."""
+    from webapp.services import coach_process
+
+    dana = contact(alice_org.id, clock, "Dana Diaz", DANA)
+    switch_on(alice_org.id, clock, frequency="daily")
+    coach.schedule_followups(db.session, alice_org.id, now=clock())
+    db.session.commit()
+    real_write = coach_process.write_message
+
+    def slow_write(session, org_id, brief, *, now):  # noqa: ANN001, ANN202
+        with db.engine.begin() as conn:  # meanwhile another worker took the follow-up over
+            conn.execute(update(CoachFollowup).values(lease_owner="other-worker"))
+        return real_write(session, org_id, brief, now=now)
+
+    monkeypatch.setattr(coach_process, "write_message", slow_write)
+    result = process(app, clock)
+
+    assert result.sent == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ConversationMessage)) == 0
+    [followup] = followups(dana.id)
+    assert (followup.status, followup.lease_owner) == ("processing", "other-worker")
+
+
+def test_an_unexpected_error_fails_that_followup_and_the_rest_go_out(app, alice_org, charlie, clock, monkeypatch):
+    from webapp.services import coach_process
+
+    charlie_org = db.session.scalars(select(Organization).where(Organization.name == "Charlie Cuts")).one()
+    dana = contact(alice_org.id, clock, "Dana Diaz", DANA)
+    finn = contact(charlie_org.id, clock, "Finn Fox", FINN)
+    switch_on(alice_org.id, clock)
+    switch_on(charlie_org.id, clock)
+    coach.schedule_followups(db.session, None, now=clock())
+    db.session.commit()
+    real_write = coach_process.write_message
+
+    def broken_for_alice(session, org_id, brief, *, now):  # noqa: ANN001, ANN202
+        if org_id == alice_org.id:
+            raise KeyError("a bug in one workspace's data")
+        return real_write(session, org_id, brief, now=now)
+
+    monkeypatch.setattr(coach_process, "write_message", broken_for_alice)
+    result = process(app, clock)
+
+    assert (result.sent, result.failed) == (1, 1)
+    assert followups(finn.id)[0].status == "sent"
+    failed = followups(dana.id)[0]
+    assert failed.status == "failed" and "KeyError" in failed.last_error and failed.lease_owner is None
+    conversation = db.session.scalars(select(Conversation).where(Conversation.lead_id == dana.id)).one()
+    assert conversation.lease_owner is None

@@ -403,3 +403,24 @@ def test_the_scheduled_job_runs_queued_setups(app, alice_org, charlie, clock):
     assert latest(alice_org).status == "succeeded"
     summary = db.session.get(JobRun, outcome.run_id).summary
     assert summary["due"] == 1 and summary["succeeded"] == 1
+
+
+def test_one_workspace_crashing_does_not_stop_the_others(app, alice_org, charlie, clock, monkeypatch):
+    from sqlalchemy import select as select_
+
+    from webapp.models import Organization
+
+    charlie_org = db.session.scalars(select_(Organization).where(Organization.name == "Charlie Cuts")).one()
+    request(alice_org, clock)
+    request(charlie_org, clock)
+    real = provisioning.run_pipeline
+
+    def crash_for_alice(app_, org_id, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if org_id == alice_org.id:
+            raise RuntimeError("database went away for a moment")
+        return real(app_, org_id, **kwargs)
+
+    monkeypatch.setattr(provisioning, "run_pipeline", crash_for_alice)
+    counts = provisioning.run_due(app, now=clock(), owner="test", now_fn=clock)
+    assert (counts["errors"], counts["succeeded"]) == (1, 1)
+    assert latest(charlie_org).status == "succeeded"

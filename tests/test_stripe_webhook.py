@@ -170,6 +170,13 @@ def test_it_ignores_other_events_and_unknown_workspaces(stripe_on, client, alice
     assert runs(alice_org.id) == []
 
 
+@pytest.mark.parametrize("reference", ["²", "١", "99999999999999999999", "-1"])
+def test_it_ignores_a_reference_that_is_no_workspace_id(stripe_on, client, alice_org, reference):
+    response = post(client, checkout_event(alice_org.id, client_reference_id=reference))
+    assert response.status_code == 200 and response.json["status"] == "ignored"
+    assert runs(alice_org.id) == []
+
+
 def test_the_pipeline_runs_after_the_answer_is_sent(app, stripe_on, client, alice_org):
     app.config["PROVISIONING_RUN_AFTER_REQUEST"] = True
     response = post(client, checkout_event(alice_org.id))

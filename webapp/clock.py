@@ -7,7 +7,7 @@ setting `app.config["CLOCK"]` to a callable returning an aware UTC datetime.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from flask import current_app, has_app_context
 
@@ -23,3 +23,22 @@ def now() -> datetime:
         if clock is not None:
             return clock()
     return system_now()
+
+
+def day_start(day: date, zone: tzinfo) -> datetime:
+    """Midnight at the start of `day` in `zone`, in UTC, for a "from" filter.
+
+    The first and last days a datetime can hold (a typed 0001-01-01 or 9999-12-31) are
+    clamped to datetime's own ends instead of overflowing.
+    """
+    try:
+        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC) if day.year == 1 else datetime.max.replace(tzinfo=UTC)
+
+
+def day_end(day: date, zone: tzinfo) -> datetime:
+    """Midnight at the end of `day` in `zone` (exclusive), in UTC, for a "to" filter."""
+    if day == date.max:
+        return datetime.max.replace(tzinfo=UTC)
+    return day_start(day + timedelta(days=1), zone)

@@ -150,9 +150,11 @@ class Outcomes:
         settings: CoachSettings | None = None,
         tz: str | None = None,
         attempts: int | None = None,
-    ) -> None:
+    ) -> bool:
         """Close the follow-up (sent | skipped | failed), schedule the regular next one, and
-        release the conversation when this was its last follow-up of the batch."""
+        release the conversation when this was its last follow-up of the batch. Returns False
+        when the follow-up is no longer this worker's (its lease expired and another worker
+        took it): the caller must then roll back what it wrote for it in `session`."""
         own = session is None
         if own:
             session = Session(self.engine)
@@ -206,6 +208,7 @@ class Outcomes:
                 )
             if own:
                 session.commit()
+            return bool(done)
         finally:
             if own:
                 session.close()
@@ -310,7 +313,7 @@ class Outcomes:
         with Session(self.engine) as session:
             begin_write(session)
             self.record(session, item, f"Not delivered: {error}"[:1000], None, None, "failed")
-            self.finish(
+            ours = self.finish(
                 item,
                 "failed",
                 release,
@@ -322,6 +325,9 @@ class Outcomes:
                 settings=settings,
                 tz=tz,
             )
+            if not ours:  # another worker has it now: its outcome is the one that counts
+                session.rollback()
+                return
             session.commit()
         self.result.count(item.org_id, "failed")
         name = lead.display_name if lead is not None else f"contact {item.lead_id}"

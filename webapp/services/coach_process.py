@@ -2,11 +2,9 @@
 
 One batch at a time (COACH_BATCH_SIZE, default 200):
 
-1. claim — one write transaction, committed at once: a compare-and-set UPDATE moves due
-   follow-ups from pending to processing under this worker's lease (PostgreSQL skips
-   rows another worker has locked), then the same worker leases their conversations;
-   a follow-up whose conversation another worker holds goes straight back to pending.
-   So one conversation is written to by one worker at a time;
+1. claim (coach_claim.py) — one write transaction, committed at once: due follow-ups
+   and their conversations are leased to this worker, so one conversation is written to
+   by one worker at a time;
 2. load the batch's contacts, workspaces, settings and the conversations' last messages
    with one query each;
 3. per follow-up: skip (opted out, left the audience, no number, auto-reply off) with the
@@ -17,13 +15,18 @@ One batch at a time (COACH_BATCH_SIZE, default 200):
    on its own.
 
 Errors: a retryable IntegrationError goes back to pending with backoff until 3 attempts,
-anything else fails with its class (and the regular follow-up after it is scheduled); an
-open circuit puts the follow-up back at the breaker's retry time, not spending an attempt.
+anything else (an unexpected exception too: one follow-up's bug must not stop the others)
+fails with its class, and the regular follow-up after it is scheduled; an open circuit
+puts the follow-up back at the breaker's retry time, not spending an attempt. Finishing
+checks the lease: a follow-up taken over by another worker meanwhile is not recorded
+(with the outbox, nothing of it is kept). A WhatsApp message Twilio accepted just before
+the worker died is sent again by the next one: Twilio has no idempotency key.
 At the end one activity row per workspace sums up the run; each failure has its own.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -33,28 +36,34 @@ from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp import clock as app_clock
 from webapp.db_setup import begin_write
 from webapp.extensions import db
 from webapp.integrations import delivery
-from webapp.integrations.resilience import CircuitOpen, IntegrationError, take_tokens
+from webapp.integrations.resilience import (
+    CircuitOpen,
+    IntegrationError,
+    classify_exception,
+    take_tokens,
+)
 from webapp.models import (
-    CoachFollowup,
     CoachSettings,
-    Conversation,
     ConversationMessage,
     Lead,
     Organization,
 )
+from webapp.services.coach_claim import Claims
 from webapp.services.coach_outcomes import CoachResult, Item, Outcomes
 from webapp.services.coach_schedule import AUDIENCES, first_due, is_open
 from webapp.services.coach_writer import HISTORY_MESSAGES, Brief, Turn, write_message
 from webapp.services.send_windows import zone
 
 __all__ = ["CoachResult", "process_due"]
+
+log = logging.getLogger(__name__)
 
 
 def _setting(app: Flask, name: str, default: int) -> int:
@@ -117,7 +126,7 @@ class _Context:
         return name if zone(name) is not None else "UTC"
 
 
-class _Run(Outcomes):
+class _Run(Claims, Outcomes):
     def __init__(
         self, app: Flask, *, owner: str | None, now: datetime, deadline: float | None
     ) -> None:
@@ -167,114 +176,6 @@ class _Run(Outcomes):
             )
         return self.channels[org_id]
 
-    # --- claiming ---------------------------------------------------------------------------
-
-    def claim(self, size: int, *, org_id: int | None, only: list[int] | None) -> list[Item]:
-        current = self.clock()
-        until = current + self.lease
-        postgres = self.engine.dialect.name == "postgresql"
-        f, c = CoachFollowup, Conversation
-        claimable = or_(
-            and_(f.status == "pending", f.due_at <= self.now),
-            and_(f.status == "processing", f.lease_until < current),
-        )
-        free = or_(c.lease_until.is_(None), c.lease_until < current, c.lease_owner == self.owner)
-        switched_on = exists().where(
-            CoachSettings.org_id == f.org_id,
-            CoachSettings.enabled.is_(True),
-            or_(f.kind == "followup", CoachSettings.auto_reply.is_(True)),
-        )
-        conversation_free = exists().where(c.id == f.conversation_id, free)
-        candidates = select(f.id).where(claimable, switched_on, conversation_free)
-        if org_id is not None:
-            candidates = candidates.where(f.org_id == org_id)
-        if only is not None:
-            candidates = candidates.where(f.id.in_(only))
-        candidates = candidates.order_by(f.due_at, f.id).limit(size)
-        if postgres:
-            candidates = candidates.with_for_update(skip_locked=True, of=f)
-        with Session(self.engine) as session:
-            begin_write(session)
-            rows = session.execute(
-                update(f)
-                .where(f.id.in_(candidates.scalar_subquery()), claimable)
-                .values(
-                    status="processing",
-                    lease_owner=self.owner,
-                    lease_until=until,
-                    updated_at=current,
-                    attempts=f.attempts + case((f.status == "processing", 1), else_=0),
-                )
-                .returning(f.id, f.org_id, f.lead_id, f.conversation_id, f.kind, f.attempts)
-                .execution_options(synchronize_session=False)
-            ).all()
-            if not rows:
-                session.commit()
-                return []
-            conv_ids = sorted({row.conversation_id for row in rows})
-            target = and_(c.id.in_(conv_ids), free)
-            if postgres:
-                target = and_(
-                    c.id.in_(
-                        select(c.id)
-                        .where(target)
-                        .order_by(c.id)
-                        .with_for_update(skip_locked=True)
-                        .scalar_subquery()
-                    ),
-                    free,
-                )
-            got = set(
-                session.scalars(
-                    update(c)
-                    .where(target)
-                    .values(lease_owner=self.owner, lease_until=until)
-                    .returning(c.id)
-                    .execution_options(synchronize_session=False)
-                ).all()
-            )
-            busy = [row.id for row in rows if row.conversation_id not in got]
-            if busy:  # another worker is writing to these conversations: leave them for later
-                session.execute(
-                    update(f)
-                    .where(f.id.in_(busy), f.lease_owner == self.owner)
-                    .values(status="pending", lease_owner=None, lease_until=None)
-                    .execution_options(synchronize_session=False)
-                )
-                self.result.deferred += len(busy)
-            session.commit()
-        self.claimed_at = time.monotonic()
-        items = [
-            Item(r.id, r.org_id, r.lead_id, r.conversation_id, r.kind, r.attempts)
-            for r in rows
-            if r.id not in busy
-        ]
-        return sorted(items, key=lambda i: (i.conversation_id, i.kind != "reply", i.id))
-
-    def keep_lease(self, items: list[Item]) -> None:
-        """Extend the leases of what is left of the batch once half the lease has passed."""
-        if time.monotonic() - self.claimed_at < self.lease.total_seconds() / 2 or not items:
-            return
-        until = self.clock() + self.lease
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(CoachFollowup)
-                .where(
-                    CoachFollowup.id.in_([i.id for i in items]),
-                    CoachFollowup.lease_owner == self.owner,
-                )
-                .values(lease_until=until)
-            )
-            conn.execute(
-                update(Conversation)
-                .where(
-                    Conversation.id.in_({i.conversation_id for i in items}),
-                    Conversation.lease_owner == self.owner,
-                )
-                .values(lease_until=until)
-            )
-        self.claimed_at = time.monotonic()
-
     # --- processing -------------------------------------------------------------------------
 
     def process(self, items: list[Item]) -> None:
@@ -295,10 +196,12 @@ class _Run(Outcomes):
             except CircuitOpen as exc:
                 self.put_back([item], exc.retry_at, last_of_conversation)
                 self.result.note(f"WhatsApp delivery is paused after repeated failures: {exc}")
-            except IntegrationError as exc:
+            except Exception as exc:  # noqa: BLE001  one follow-up's bug must not stop the others
+                if not isinstance(exc, IntegrationError):
+                    log.exception("coach follow-up %s failed unexpectedly", item.id)
                 self.fail(
                     item,
-                    exc,
+                    classify_exception(exc),
                     release,
                     lead=ctx.leads.get(item.lead_id),
                     settings=ctx.settings.get(item.org_id),
@@ -418,7 +321,7 @@ class _Run(Outcomes):
                 receipt = sender.send(message)
                 begin_write(session)
             message_id = self.record(session, item, text, receipt, written.provider, "sent")
-            self.finish(
+            ours = self.finish(
                 item,
                 "sent",
                 release,
@@ -428,6 +331,13 @@ class _Run(Outcomes):
                 settings=settings,
                 tz=tz,
             )
+            if not ours and sender.provider == "outbox":
+                # Taken over while we wrote: drop our outbox row with the rest, so the
+                # new holder's message is the only one. (A Twilio send has happened by
+                # now and is recorded as what it was.)
+                session.rollback()
+                self.result.note("A follow-up was taken over by another worker; it sends it.")
+                return
             session.commit()
         ctx.history[item.conversation_id] = [*history, Turn("out", text)][-HISTORY_MESSAGES:]
         self.result.count(item.org_id, "replies" if item.kind == "reply" else "sent")

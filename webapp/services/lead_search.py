@@ -23,7 +23,7 @@ import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from math import ceil
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, String, column, func, select, text, type_c
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, defer
 
+from webapp.clock import day_end, day_start
 from webapp.models import LEAD_STATUSES, Lead
 from webapp.models.lead import LEAD_SEARCH_FTS
 from webapp.services.lead_fields import exact_phone, phone_search_term, region_for
@@ -118,9 +119,9 @@ def filter_conditions(org_id: int, filters: LeadFilter) -> list[ColumnElement]:
         conds.append(Lead.source == filters.source)
     zone = ZoneInfo(filters.tz)
     if filters.since:
-        conds.append(Lead.created_at >= datetime.combine(filters.since, time.min, tzinfo=zone))
+        conds.append(Lead.created_at >= day_start(filters.since, zone))
     if filters.until:
-        conds.append(Lead.created_at < datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=zone))
+        conds.append(Lead.created_at < day_end(filters.until, zone))
     if filters.min_score:
         conds.append(Lead.score >= filters.min_score)
     return conds

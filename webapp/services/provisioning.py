@@ -278,11 +278,16 @@ def run_due(
             query = query.where(ProvisioningRun.org_id.in_(org_ids))
         due = sorted(db.session.scalars(query))
         db.session.commit()
-    counts = {"due": len(due), "succeeded": 0, "failed": 0, "retrying": 0, "busy": 0}
+    counts = {"due": len(due), "succeeded": 0, "failed": 0, "retrying": 0, "busy": 0, "errors": 0}
     for org_id in due:
         if deadline is not None and time.monotonic() > deadline:
             break
-        run = run_pipeline(app, org_id, now_fn=now_fn, owner=owner)
+        try:
+            run = run_pipeline(app, org_id, now_fn=now_fn, owner=owner)
+        except Exception:  # one workspace's crash (its lease expires; it is resumed later) must not stop the rest
+            log.exception("provisioning for workspace %s crashed", org_id)
+            counts["errors"] += 1
+            continue
         if run is None:
             counts["busy"] += 1
         elif run.status == "succeeded":

@@ -38,7 +38,7 @@ def _metadata(checkout: dict) -> dict:
 def _workspace_id(checkout: dict) -> int | None:
     ref = checkout.get("client_reference_id") or _metadata(checkout).get("org_id")
     ref = str(ref or "").strip()
-    # isdigit() alone accepts "²", which int() refuses.
+    # isdigit() alone accepts "²" (int() refuses it) and "١" (int() reads 1).
     if not (ref.isascii() and ref.isdigit()) or len(ref) > 10:
         return None
     return int(ref) if 0 < int(ref) <= MAX_ID else None

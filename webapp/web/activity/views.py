@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, request
@@ -11,10 +10,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from webapp.clock import day_end, day_start
 from webapp.extensions import db
 from webapp.services import activity as activity_service
 from webapp.web import htmx as hx
 from webapp.web.context import all_workspaces, org_required, visible_org_ids
+from webapp.web.query import id_arg
 
 bp = Blueprint("activity", __name__)
 
@@ -36,10 +37,6 @@ class ActivityFilterForm(FlaskForm):
             raise ValidationError("“To” must be on or after “From”.")
 
 
-def _day_start(day, tz: ZoneInfo) -> datetime:  # noqa: ANN001
-    return datetime.combine(day, time.min, tzinfo=tz)
-
-
 @bp.route("/activity")
 @org_required
 def index():  # noqa: ANN201
@@ -47,8 +44,9 @@ def index():  # noqa: ANN201
     scope = visible_org_ids()
     if current_user.is_support:
         form.org.choices = [("", "All workspaces")] + [(str(o.id), o.name) for o in all_workspaces()]
-        if form.org.data and form.org.data.isdigit():
-            scope = [int(form.org.data)]
+        chosen = id_arg("org")
+        if chosen is not None:
+            scope = [chosen]
     form.type.choices = [("", "Any type")] + [(t, t) for t in activity_service.activity_types(db.session, scope)]
     form.entity_type.choices = [("", "Any entity")] + [(t, t) for t in activity_service.entity_types(db.session, scope)]
 
@@ -58,13 +56,13 @@ def index():  # noqa: ANN201
         flt = activity_service.ActivityFilter(
             org_ids=scope,
             type=form.type.data or None,
-            since=_day_start(form.since.data, tz) if form.since.data else None,
-            until=_day_start(form.until.data + timedelta(days=1), tz) if form.until.data else None,
+            since=day_start(form.since.data, tz) if form.since.data else None,
+            until=day_end(form.until.data, tz) if form.until.data else None,
             entity_type=form.entity_type.data or None,
             entity_id=(form.entity_id.data or "").strip() or None,
             automated_only=form.automated.data,
         )
-        before = request.args.get("before", type=int)
+        before = id_arg("before")
         rows, cursor = activity_service.list_activity(db.session, flt, before_id=before)
         if before is not None and hx.is_partial():
             return hx.partial("activity/_rows.html", rows=rows, cursor=cursor, query=_query_without_before())

@@ -11,6 +11,7 @@ from webapp.services import outbox as outbox_service
 from webapp.web import htmx as hx
 from webapp.web.automation.views import bp
 from webapp.web.context import load, org_required
+from webapp.web.query import page_arg
 
 PER_PAGE = 25
 CHANNELS = [("", "All"), ("email", "Email"), ("sms", "SMS"), ("whatsapp", "WhatsApp")]
@@ -42,8 +43,7 @@ def delivery_note() -> str:
 def outbox():  # noqa: ANN201
     channel = request.args.get("channel", "")
     channel = channel if channel in dict(CHANNELS) else ""
-    raw_page = request.args.get("page", "1")
-    page = max(1, min(int(raw_page), 100_000)) if raw_page.isdigit() else 1
+    page = page_arg()
     rows, has_more = outbox_service.list_outbox(db.session, g.org.id, channel=channel or None, page=page, per_page=PER_PAGE)
     return hx.page_or_partial(
         "automation/outbox.html", "automation/_outbox_list.html",

@@ -20,6 +20,7 @@ from webapp.web import htmx as hx
 from webapp.web.automation.views import _require_change, bp, can_change, load_sequence
 from webapp.web.context import org_required
 from webapp.web.filters import localtime
+from webapp.web.query import page_arg
 
 PER_PAGE = 25
 # "Process Now" stops between batches after this long, so the button answers; the 15-minute
@@ -67,8 +68,7 @@ def eta_words(eta: timedelta | None) -> str:
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return max(1, min(int(raw), 100_000)) if raw.isdigit() else 1
+    return page_arg()
 
 
 def _status_arg() -> str:

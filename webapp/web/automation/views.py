@@ -21,6 +21,7 @@ from webapp.web import htmx as hx
 from webapp.web.automation.forms import DAY_CHOICES, SequenceForm, StepForm
 from webapp.web.context import load, org_required
 from webapp.web.forms import ConfirmForm
+from webapp.web.query import id_arg
 
 bp = Blueprint("automation", __name__)
 
@@ -362,9 +363,9 @@ def preview_step(step_id: int):  # noqa: ANN201
         select(Lead).where(Lead.org_id == g.org.id).order_by(Lead.created_at.desc(), Lead.id.desc()).limit(PREVIEW_CONTACTS)
     ))
     lead = None
-    lead_id = request.args.get("lead_id", "")
-    if lead_id.isdigit():
-        lead = load(Lead, int(lead_id))
+    lead_id = id_arg("lead_id")
+    if lead_id is not None:
+        lead = load(Lead, lead_id)
         if lead.id not in {c.id for c in contacts}:
             contacts.insert(0, lead)
     elif contacts:

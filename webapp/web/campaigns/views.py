@@ -23,6 +23,7 @@ from webapp.services import optimizer_runs
 from webapp.web import htmx as hx
 from webapp.web.context import load, org_required
 from webapp.web.forms import ConfirmForm
+from webapp.web.query import id_arg
 
 bp = Blueprint("campaigns", __name__)
 
@@ -190,8 +191,8 @@ def _upload_form() -> UploadForm:
     form = UploadForm()
     campaigns = db.session.scalars(select(Campaign).where(Campaign.org_id == g.org.id).order_by(Campaign.id)).all()
     form.campaign.choices = [("", "Use the file's campaign column")] + [(str(c.id), c.name) for c in campaigns]
-    if request.method == "GET" and request.args.get("campaign", "").isdigit():
-        form.campaign.data = request.args["campaign"]
+    if request.method == "GET" and id_arg("campaign") is not None:
+        form.campaign.data = str(id_arg("campaign"))
     return form
 
 

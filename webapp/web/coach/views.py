@@ -10,7 +10,6 @@ from flask import (
     g,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_login import current_user
@@ -27,6 +26,7 @@ from webapp.web import htmx as hx
 from webapp.web.coach.forms import FIELDS, CoachSettingsForm
 from webapp.web.context import load, org_required, owner_required
 from webapp.web.forms import ConfirmForm
+from webapp.web.query import page_arg
 
 bp = Blueprint("coach", __name__, url_prefix="/coach")
 PER_PAGE = 25
@@ -51,7 +51,7 @@ def _overview() -> dict:
 @bp.route("/")
 @org_required
 def index():  # noqa: ANN201
-    page = max(1, min(request.args.get("page", 1, type=int), 100_000))
+    page = page_arg()
     rows, has_more = threads.list_conversations(db.session, g.org.id, page=page, per_page=PER_PAGE)
     return hx.page_or_partial(
         "coach/index.html",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,6 +13,7 @@ from webapp.services import reports as report_service
 from webapp.web import htmx as hx
 from webapp.web.context import load, org_required
 from webapp.web.forms import ConfirmForm
+from webapp.web.query import page_arg
 
 bp = Blueprint("reports", __name__)
 
@@ -28,8 +29,7 @@ def _register_demo(state) -> None:  # noqa: ANN001
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return page_arg()
 
 
 def _report_context(report: WeeklyReport) -> dict:

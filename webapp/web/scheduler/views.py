@@ -11,6 +11,7 @@ from webapp.services import scheduler as scheduler_service
 from webapp.web import htmx as hx
 from webapp.web.context import all_workspaces, org_required, visible_org_ids
 from webapp.web.forms import ConfirmForm
+from webapp.web.query import id_arg
 
 bp = Blueprint("scheduler", __name__)
 
@@ -24,8 +25,8 @@ def _service():  # noqa: ANN202
 
 def _scope() -> list[int] | None:
     scope = visible_org_ids()
-    if scope is None and request.args.get("org", "").isdigit():
-        scope = [int(request.args["org"])]
+    if scope is None and id_arg("org") is not None:
+        scope = [id_arg("org")]
     return scope
 
 
