@@ -392,6 +392,21 @@ def test_the_builtin_writer_is_personal_and_answers_questions():
 # --- Twilio (the local fake) --------------------------------------------------------------------
 
 
+def test_a_claim_takes_no_more_than_the_batch(app, alice_org, clock):
+    """Each claim leases at most its batch, so other workers find work too (PostgreSQL once
+    leased the whole backlog to the first worker)."""
+    for n in range(5):
+        contact(alice_org.id, clock, f"Person{n} Batch", f"+1415555{4000 + n}")
+    switch_on(alice_org.id, clock, window_start="00:00", window_end="23:59")
+    coach.schedule_followups(db.session, alice_org.id, now=clock())
+    app.config["COACH_BATCH_SIZE"] = 2
+    first = process(app, clock, limit=3)
+    assert (first.sent, first.batches) == (3, 2)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).where(CoachFollowup.status == "processing")) == 0
+    assert process(app, clock).sent == 2
+
+
 def test_whatsapp_goes_to_whatsapp_addresses_through_twilio(app, alice_org, clock, fake_twilio):
     use_twilio(app, fake_twilio)
     contact(alice_org.id, clock, "Dana Diaz", DANA)

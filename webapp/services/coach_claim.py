@@ -61,9 +61,17 @@ class Claims:
             candidates = candidates.with_for_update(skip_locked=True, of=f)
         with Session(self.engine) as session:
             begin_write(session)
+            # The ids first, then the UPDATE: as `id IN (subquery … LIMIT n FOR UPDATE SKIP
+            # LOCKED)`, PostgreSQL claimed every due row at once here (seen: LIMIT 1 took 60),
+            # so one worker took the whole backlog. The row locks (PostgreSQL) or the write
+            # lock (SQLite) taken by the SELECT hold until the commit below.
+            picked = session.scalars(candidates).all()
+            if not picked:
+                session.commit()
+                return []
             rows = session.execute(
                 update(f)
-                .where(f.id.in_(candidates.scalar_subquery()), claimable)
+                .where(f.id.in_(picked), claimable)
                 .values(
                     status="processing",
                     lease_owner=self.owner,
