@@ -168,14 +168,20 @@ def claim(
     `complete` would then have to upgrade.
     """
     begin_write(session)
-    picked = (
+    # The ids first, then the UPDATE by id. As one `UPDATE … WHERE id IN (SELECT … LIMIT n
+    # FOR UPDATE SKIP LOCKED)`, PostgreSQL may run the subquery again for each row (a
+    # non-hashed SubPlan); each rerun skips the rows the statement itself just locked, so
+    # the LIMIT stops limiting (seen with the coach's claim: LIMIT 1 leased 60 rows). The
+    # row locks (PostgreSQL) or the write lock (SQLite) taken here hold until the commit.
+    picked = session.scalars(
         select(QueuedJob.id)
         .where(_claimable(now, kinds, org_id, where))
         .order_by(QueuedJob.run_at, QueuedJob.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
+    ).all()
+    if not picked:
+        return []
     stmt = (
         update(QueuedJob)
         .where(QueuedJob.id.in_(picked))

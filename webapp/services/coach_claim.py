@@ -61,10 +61,8 @@ class Claims:
             candidates = candidates.with_for_update(skip_locked=True, of=f)
         with Session(self.engine) as session:
             begin_write(session)
-            # The ids first, then the UPDATE: as `id IN (subquery … LIMIT n FOR UPDATE SKIP
-            # LOCKED)`, PostgreSQL claimed every due row at once here (seen: LIMIT 1 took 60),
-            # so one worker took the whole backlog. The row locks (PostgreSQL) or the write
-            # lock (SQLite) taken by the SELECT hold until the commit below.
+            # The ids first, then the UPDATE (why: webapp/queue.py `claim`). Here the one-
+            # statement form leased the whole backlog to the first worker on PostgreSQL.
             picked = session.scalars(candidates).all()
             if not picked:
                 session.commit()
