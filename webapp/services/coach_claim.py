@@ -11,29 +11,21 @@ what is left of a batch while it is being sent.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import and_, case, exists, or_, select, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from webapp.db_setup import begin_write
 from webapp.models import CoachFollowup, CoachSettings, Conversation
-from webapp.services.coach_outcomes import CoachResult, Item
+from webapp.services.coach_outcomes import Item, RunState
 
 
-class Claims:
-    """Taking and keeping leases; mixed into coach_process._Run (which sets these attributes)."""
+class Claims(RunState):
+    """Taking and keeping leases; mixed into coach_process._Run."""
 
-    engine: Engine
-    owner: str
-    now: datetime
     lease: timedelta
-    result: CoachResult
     claimed_at: float
-
-    def clock(self) -> datetime:  # pragma: no cover (the worker's)
-        raise NotImplementedError
 
     def claim(self, size: int, *, org_id: int | None, only: list[int] | None) -> list[Item]:
         current = self.clock()

@@ -18,6 +18,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from webapp import clock as app_clock
 from webapp.db_setup import begin_write
 from webapp.integrations.resilience import FIXES, IntegrationError
 from webapp.models import (
@@ -84,16 +85,23 @@ class Item:
     attempts: int
 
 
-class Outcomes:
-    """Recording results; mixed into coach_process._Run (which sets these attributes)."""
+class RunState:
+    """What the worker's halves share; coach_process._Run sets these attributes."""
 
     engine: Engine
     owner: str
+    now: datetime
     result: CoachResult
-    failures: list[dict]
 
-    def clock(self) -> datetime:  # pragma: no cover (the worker's)
-        raise NotImplementedError
+    def clock(self) -> datetime:
+        """The present (never before the run's `now`): leases must start from it, not from `now`."""
+        return max(self.now, app_clock.now())
+
+
+class Outcomes(RunState):
+    """Recording results; mixed into coach_process._Run."""
+
+    failures: list[dict]
 
     def record(
         self,

@@ -39,7 +39,6 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp import clock as app_clock
 from webapp.db_setup import begin_write
 from webapp.extensions import db
 from webapp.integrations import delivery
@@ -139,10 +138,6 @@ class _Run(Claims, Outcomes):
         self.lease = timedelta(seconds=_setting(app, "COACH_LEASE_SECONDS", 300))
         self.result = CoachResult()
         self.failures: list[dict] = []
-
-    def clock(self) -> datetime:
-        """The present (never before the run's `now`): leases must start from it, not from `now`."""
-        return max(self.now, app_clock.now())
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
