@@ -127,3 +127,8 @@ class CoachFollowup(db.Model):
     message_id: Mapped[int | None] = mapped_column(Integer)  # the ConversationMessage it produced
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def open_key(kind: str, lead_id: int) -> str:
+    """The `open_key` of a contact's open follow-up ("followup") or reply ("reply")."""
+    return f"{kind}:{lead_id}"

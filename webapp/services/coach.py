@@ -32,7 +32,7 @@ from webapp.models import (
     Lead,
     Organization,
 )
-from webapp.models.coach import COACH_AUDIENCES, COACH_FREQUENCIES
+from webapp.models.coach import COACH_AUDIENCES, COACH_FREQUENCIES, open_key
 from webapp.services.activity import log_activity
 from webapp.services.coach_process import CoachResult, process_due
 from webapp.services.coach_schedule import AUDIENCES, first_due, window_problems
@@ -206,6 +206,20 @@ def dialect_insert(session: Session):  # noqa: ANN202
 # --- enrolling the audience ---------------------------------------------------------------
 
 
+def open_followup(session: Session, org_id: int, lead_id: int, conversation_id: int, kind: str, *,
+                  due_at: datetime, now: datetime) -> int | None:
+    """Queue a follow-up (or a reply) for the contact, unless one of that kind is already open
+    (its `open_key`). Returns the new id, or None when one was open."""
+    table = CoachFollowup.__table__
+    return session.execute(
+        dialect_insert(session)(table)
+        .values(org_id=org_id, lead_id=lead_id, conversation_id=conversation_id, kind=kind, due_at=due_at,
+                status="pending", open_key=open_key(kind, lead_id), attempts=0, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["open_key"])
+        .returning(table.c.id)
+    ).scalar_one_or_none()
+
+
 def eligible_leads(settings: CoachSettings):  # noqa: ANN201
     """The select of (id, phone) of the contacts the coach should have a follow-up for."""
     has_open = exists().where(
@@ -289,7 +303,7 @@ def _enrol(session: Session, org_id: int, leads: list, due: datetime, now: datet
             "kind": "followup",
             "due_at": due,
             "status": "pending",
-            "open_key": f"followup:{lead_id}",
+            "open_key": open_key("followup", lead_id),
             "attempts": 0,
             "created_at": now,
             "updated_at": now,
@@ -380,27 +394,10 @@ def record_inbound(
         and settings.auto_reply
         and lead.unsubscribed_at is None
     ):
-        table = CoachFollowup.__table__
-        reply_id = session.execute(
-            dialect_insert(session)(table)
-            .values(
-                org_id=org_id,
-                lead_id=lead.id,
-                conversation_id=conversation.id,
-                kind="reply",
-                due_at=now,
-                status="pending",
-                open_key=f"reply:{lead.id}",
-                attempts=0,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["open_key"])
-            .returning(table.c.id)
-        ).scalar_one_or_none()
+        reply_id = open_followup(session, org_id, lead.id, conversation.id, "reply", due_at=now, now=now)
         if reply_id is None:  # a reply is already queued; it will see this message too
             reply_id = session.scalar(
-                select(CoachFollowup.id).where(CoachFollowup.open_key == f"reply:{lead.id}")
+                select(CoachFollowup.id).where(CoachFollowup.open_key == open_key("reply", lead.id))
             )
     return InboundRecord(conversation.id, message.id, reply_id)
 

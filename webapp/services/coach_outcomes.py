@@ -29,6 +29,7 @@ from webapp.models import (
     ConversationMessage,
     Lead,
 )
+from webapp.models.coach import open_key
 from webapp.services.coach_schedule import next_due
 
 log = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ class Outcomes(RunState):
                 kind="followup",
                 due_at=due,
                 status="pending",
-                open_key=f"followup:{item.lead_id}",
+                open_key=open_key("followup", item.lead_id),
                 attempts=0,
                 created_at=now,
                 updated_at=now,

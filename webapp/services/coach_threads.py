@@ -10,8 +10,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import CoachFollowup, Conversation, ConversationMessage, Lead
+from webapp.models.coach import open_key
 from webapp.services.activity import log_activity
-from webapp.services.coach import OPEN, dialect_insert
+from webapp.services.coach import OPEN, open_followup
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def send_now(
         return None
     open_id = session.scalar(
         select(CoachFollowup.id).where(
-            CoachFollowup.open_key == f"followup:{lead.id}", CoachFollowup.status == "pending"
+            CoachFollowup.open_key == open_key("followup", lead.id), CoachFollowup.status == "pending"
         )
     )
     if open_id is not None:
@@ -112,24 +113,9 @@ def send_now(
             .execution_options(synchronize_session=False)
         )
     else:
-        table = CoachFollowup.__table__
-        open_id = session.execute(
-            dialect_insert(session)(table)
-            .values(
-                org_id=conversation.org_id,
-                lead_id=lead.id,
-                conversation_id=conversation.id,
-                kind="followup",
-                due_at=now,
-                status="pending",
-                open_key=f"followup:{lead.id}",
-                attempts=0,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["open_key"])
-            .returning(table.c.id)
-        ).scalar_one_or_none()
+        open_id = open_followup(
+            session, conversation.org_id, lead.id, conversation.id, "followup", due_at=now, now=now
+        )
         if open_id is None:
             return None  # being processed right now
     log_activity(
