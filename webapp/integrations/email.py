@@ -169,30 +169,28 @@ def smtp_settings(org_id: int | None = None) -> SmtpSettings | None:
 
     own = workspace_values(org_id, "smtp")
     if own:
-        return SmtpSettings(
-            host=own["host"],
-            port=int(own.get("port") or 587),
-            username=own.get("username") or None,
-            password=own.get("password") or None,
-            starttls=own.get("starttls") == "1",
-            use_ssl=own.get("use_ssl") == "1",
-            sender=own.get("sender") or default_sender(),
-            timeout=float(config.get("SMTP_TIMEOUT_SECONDS") or 20),
-            helo=_public_host(),
-        )
-    if not config.get("SMTP_HOST"):
+        server = {
+            "host": own["host"],
+            "port": int(own.get("port") or 587),
+            "username": own.get("username") or None,
+            "password": own.get("password") or None,
+            "starttls": own.get("starttls") == "1",
+            "use_ssl": own.get("use_ssl") == "1",
+            "sender": own.get("sender") or default_sender(),
+        }
+    elif config.get("SMTP_HOST"):
+        server = {
+            "host": config["SMTP_HOST"],
+            "port": int(config.get("SMTP_PORT") or 587),
+            "username": config.get("SMTP_USERNAME"),
+            "password": config.get("SMTP_PASSWORD"),
+            "starttls": bool(config.get("SMTP_STARTTLS")),
+            "use_ssl": bool(config.get("SMTP_SSL")),
+            "sender": default_sender(),
+        }
+    else:
         return None
-    return SmtpSettings(
-        host=config["SMTP_HOST"],
-        port=int(config.get("SMTP_PORT") or 587),
-        username=config.get("SMTP_USERNAME"),
-        password=config.get("SMTP_PASSWORD"),
-        starttls=bool(config.get("SMTP_STARTTLS")),
-        use_ssl=bool(config.get("SMTP_SSL")),
-        sender=default_sender(),
-        timeout=float(config.get("SMTP_TIMEOUT_SECONDS") or 20),
-        helo=_public_host(),
-    )
+    return SmtpSettings(**server, timeout=float(config.get("SMTP_TIMEOUT_SECONDS") or 20), helo=_public_host())
 
 
 _UTF8_QP = Charset("utf-8")

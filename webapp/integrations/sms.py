@@ -85,24 +85,14 @@ def twilio_settings(org_id: int | None = None) -> TwilioSettings | None:
 
     own = workspace_values(org_id, "twilio")
     if own:
-        return TwilioSettings(
-            account_sid=own["account_sid"],
-            auth_token=own["auth_token"],
-            from_number=own["from_number"],
-            whatsapp_from=own.get("whatsapp_from") or None,
-            timeout=float(config.get("TWILIO_TIMEOUT_SECONDS") or 15),
-            api_base=config.get("TWILIO_API_BASE"),
-        )
-    if not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN") and config.get("TWILIO_FROM")):
+        account = (own["account_sid"], own["auth_token"], own["from_number"], own.get("whatsapp_from") or None)
+    elif config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN") and config.get("TWILIO_FROM"):
+        account = (config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], config["TWILIO_FROM"],
+                   config.get("TWILIO_WHATSAPP_FROM"))
+    else:
         return None
-    return TwilioSettings(
-        account_sid=config["TWILIO_ACCOUNT_SID"],
-        auth_token=config["TWILIO_AUTH_TOKEN"],
-        from_number=config["TWILIO_FROM"],
-        whatsapp_from=config.get("TWILIO_WHATSAPP_FROM"),
-        timeout=float(config.get("TWILIO_TIMEOUT_SECONDS") or 15),
-        api_base=config.get("TWILIO_API_BASE"),
-    )
+    return TwilioSettings(*account, timeout=float(config.get("TWILIO_TIMEOUT_SECONDS") or 15),
+                          api_base=config.get("TWILIO_API_BASE"))
 
 
 class RoutingHttpClient(TwilioHttpClient):
