@@ -61,6 +61,17 @@ DEFAULTS = {
     "auto_reply": False,
 }
 OPEN = ("pending", "processing")
+SETTINGS_FIELDS = (
+    "audience",
+    "goal",
+    "frequency",
+    "window_start",
+    "window_end",
+    "tone",
+    "language",
+    "enabled",
+    "auto_reply",
+)  # what a person sets (the form, the service)
 CHUNK = 500
 REPLY_SECONDS = 60  # time budget of the replies sent after a webhook request
 
@@ -133,26 +144,15 @@ def save_settings(
     if errors:
         raise SettingsInvalid(errors)
     settings = ensure_default_settings(session, org_id, now=now)
-    fields = (
-        "audience",
-        "goal",
-        "frequency",
-        "window_start",
-        "window_end",
-        "tone",
-        "language",
-        "enabled",
-        "auto_reply",
-    )
     clean = {
         name: (values[name].strip() if isinstance(values[name], str) else bool(values[name]))
-        for name in fields
+        for name in SETTINGS_FIELDS
     }
-    changed = [name for name in fields if getattr(settings, name) != clean[name]]
+    changed = [name for name in SETTINGS_FIELDS if getattr(settings, name) != clean[name]]
     reschedule = bool({"frequency", "window_start", "window_end"} & set(changed)) or (
         "enabled" in changed and clean["enabled"]
     )
-    for name in fields:
+    for name in SETTINGS_FIELDS:
         setattr(settings, name, clean[name])
     settings.updated_at = now
     settings.updated_by_id = actor_id

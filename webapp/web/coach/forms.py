@@ -5,20 +5,9 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
+from webapp.services.coach import SETTINGS_FIELDS
 from webapp.services.coach_schedule import AUDIENCE_LABELS, FREQUENCIES
 from webapp.services.coach_writer import LANGUAGES
-
-FIELDS = (
-    "audience",
-    "goal",
-    "frequency",
-    "window_start",
-    "window_end",
-    "tone",
-    "language",
-    "enabled",
-    "auto_reply",
-)
 
 
 class CoachSettingsForm(FlaskForm):
@@ -37,4 +26,4 @@ class CoachSettingsForm(FlaskForm):
     )
 
     def values(self) -> dict:
-        return {name: getattr(self, name).data for name in FIELDS}
+        return {name: getattr(self, name).data for name in SETTINGS_FIELDS}

@@ -23,7 +23,7 @@ from webapp.services import coach_threads as threads
 from webapp.services.coach_schedule import AUDIENCE_LABELS, describe
 from webapp.services.send_windows import zone
 from webapp.web import htmx as hx
-from webapp.web.coach.forms import FIELDS, CoachSettingsForm
+from webapp.web.coach.forms import CoachSettingsForm
 from webapp.web.context import load, org_required, owner_required
 from webapp.web.forms import ConfirmForm
 from webapp.web.query import page_arg
@@ -122,7 +122,7 @@ def send_now(conversation_id: int):  # noqa: ANN201
 def settings():  # noqa: ANN201
     current = service.get_settings(db.session, g.org.id)
     data = (
-        {name: getattr(current, name) for name in FIELDS}
+        {name: getattr(current, name) for name in service.SETTINGS_FIELDS}
         if current is not None
         else dict(service.DEFAULTS)
     )
