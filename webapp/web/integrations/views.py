@@ -154,11 +154,7 @@ def save(provider: str):  # noqa: ANN201
     if not valid:
         return _render_card(_card(provider, form=form), 422)
     db.session.commit()
-    notice = "Saved. Press “Test connection” to check that they work."
-    if not hx.is_partial():
-        flash(f"{ABOUT[provider][0]}: {notice}", "success")
-        return hx.redirect_to(url_for("integrations.index"))
-    return hx.trigger(_render_card(_card(provider, notice=notice)), "activity-changed")
+    return _changed(provider, "Saved. Press “Test connection” to check that they work.")
 
 
 @bp.route(f"/{PROVIDER}/remove", methods=["POST"])
@@ -170,7 +166,11 @@ def remove(provider: str):  # noqa: ANN201
         db.session, g.org.id, provider, actor_id=current_user.id, now=clock.now()
     )
     db.session.commit()
-    notice = "Removed." if removed else "There was nothing to remove."
+    return _changed(provider, "Removed." if removed else "There was nothing to remove.")
+
+
+def _changed(provider: str, notice: str):  # noqa: ANN202
+    """After a save or removal: the card again with `notice` (htmx), or the page with a flash."""
     if not hx.is_partial():
         flash(f"{ABOUT[provider][0]}: {notice}", "success")
         return hx.redirect_to(url_for("integrations.index"))
