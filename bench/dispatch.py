@@ -25,12 +25,9 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import re
 import smtplib
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -38,7 +35,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from bench.databases import fresh_database  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, inside office hours
 BODY = ("Hi {name},\n\nThanks for joining Bench Bakery. Our menu: https://bench.example/menu\n\n"
@@ -139,21 +138,6 @@ def baseline(port: int, messages: int, prepared: list | None = None, first: int 
 # --- ours --------------------------------------------------------------------------------------
 
 
-def database_url(dialect: str) -> tuple[str, callable]:
-    if dialect == "sqlite":
-        folder = tempfile.mkdtemp(prefix="bench-dispatch-")
-        return f"sqlite:///{folder}/bench.db", lambda: None
-    base = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", os.environ["TEST_DATABASE_URL"])
-    name = f"bench_dispatch_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return re.sub(r"/[^/]*$", f"/{name}", base), drop
 
 
 def build(messages: int) -> int:
@@ -202,7 +186,7 @@ def ours(dialect: str, sink: Sink, messages: int, prepared: list, rounds: int) -
     from webapp.models import QueuedJob
     from webapp.services import automation
 
-    url, drop = database_url(dialect)
+    url, drop = fresh_database("dispatch", dialect)
     app = build_app({
         "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "CLOCK": lambda: NOW, "SCHEDULER_ENABLED": False,
         "LOG_LEVEL": "WARNING", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": sink.port, "SMTP_STARTTLS": False,

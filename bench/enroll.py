@@ -16,40 +16,22 @@ Prints on lines of their own: `enroll_100k_seconds: N`, `drain_100k_seconds: N` 
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import resource
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from bench.databases import fresh_database  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, inside office hours
 ZONES = (None, None, "Europe/London", "America/New_York", "Asia/Tokyo")
 
 
-def database_url() -> tuple[str, callable]:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        folder = tempfile.mkdtemp(prefix="bench-enroll-")
-        return f"sqlite:///{folder}/bench.db", lambda: None
-    base = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", base)
-    name = f"bench_enroll_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return re.sub(r"/[^/]*$", f"/{name}", base), drop
 
 
 def peak_mb() -> float:
@@ -107,7 +89,7 @@ def main() -> None:
     from webapp.models import OutboxMessage, QueuedJob
     from webapp.services import automation
 
-    url, drop = database_url()
+    url, drop = fresh_database("enroll")
     app = build_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "CLOCK": lambda: NOW,
                      "SCHEDULER_ENABLED": False, "LOG_LEVEL": "WARNING"})
     try:

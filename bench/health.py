@@ -20,21 +20,20 @@ Prints the medians and, each on its own line, `support_health_1k_ms: N` and
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
+
+from bench.databases import fresh_database  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 PASSWORD = "bench password 123"
@@ -42,23 +41,6 @@ SHOPS = "Bakery Studio Salon Cafe Florist Dental Fitness Garage Optics Tailor De
 TOWNS = "Leeds York Bath Derby Hull Ely Wells Truro Perth Ayr Bury Diss Ripon Selby Wigan".split()
 
 
-def database_url() -> tuple[str, callable]:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        folder = tempfile.mkdtemp(prefix="bench-health-")
-        return f"sqlite:///{folder}/bench.db", lambda: None
-    base = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", base)
-    name = f"bench_health_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return re.sub(r"/[^/]*$", f"/{name}", base), drop
 
 
 def rows_for(rng: random.Random, org_id: int, counters: dict) -> dict[str, list[dict]]:
@@ -316,7 +298,7 @@ def main() -> None:
     parser.add_argument("--widget-runs", type=int, default=40)
     args = parser.parse_args()
 
-    url, drop = database_url()
+    url, drop = fresh_database("health")
     try:
         people = build(url, args.workspaces)
         from jobs.cli import build_app

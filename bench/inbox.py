@@ -29,9 +29,7 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
+
+from bench.databases import fresh_database  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 EMAIL = "owner@inbox-bench.example"
@@ -71,23 +71,6 @@ SOURCES = (["form"] * 35 + ["csv"] * 20 + ["referral"] * 10 + ["facebook"] * 10 
 ZONES = [None] * 8 + ["Europe/London", "America/New_York"]
 
 
-def database_url() -> tuple[str, callable]:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        folder = tempfile.mkdtemp(prefix="bench-inbox-")
-        return f"sqlite:///{folder}/bench.db", lambda: None
-    base = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", base)
-    name = f"bench_inbox_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return re.sub(r"/[^/]*$", f"/{name}", base), drop
 
 
 def make_lead(rng: random.Random, n: int, org_id: int) -> dict:
@@ -257,7 +240,7 @@ def main() -> None:
     if args.reuse:
         url, drop = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", args.reuse), lambda: None
     else:
-        url, drop = database_url()
+        url, drop = fresh_database("inbox")
     proc = None
     try:
         terms = terms_from(url) if args.reuse else build(url, args.leads)

@@ -13,21 +13,19 @@ Prints workspaces per second, peak memory and, on its own line,
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import re
 import resource
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from bench.databases import fresh_database  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 ZONES = ("Europe/London", "Europe/London", "America/New_York", "Europe/Berlin", "Asia/Tokyo", "UTC")
@@ -36,22 +34,6 @@ SHARES = (Decimal("0.40"), Decimal("0.30"), Decimal("0.20"), Decimal("0.10"))
 CHUNK = 5_000
 
 
-def database_url() -> tuple[str, callable]:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        folder = tempfile.mkdtemp(prefix="bench-orchestrator-")
-        return f"sqlite:///{folder}/bench.db", lambda: None
-    base = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", base)
-    name = f"bench_orchestrator_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return re.sub(r"/[^/]*$", f"/{name}", base), drop
 
 
 def chunks(rows: list[dict]):  # noqa: ANN201
@@ -136,7 +118,7 @@ def main() -> None:
     from webapp.extensions import db
     from webapp.models import ActivityLog, BudgetChange, JobRun
 
-    url, drop = database_url()
+    url, drop = fresh_database("orchestrator")
     app = build_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "CLOCK": lambda: NOW,
                      "SCHEDULER_ENABLED": False, "LOG_LEVEL": "WARNING"})
     try:

@@ -1,0 +1,33 @@
+"""A fresh database for one benchmark run: a SQLite file in a temporary folder, or a new
+database on the PostgreSQL server of TEST_DATABASE_URL (dropped again by `drop()`)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import create_engine, text
+
+
+def fresh_database(name: str, dialect: str | None = None) -> tuple[str, Callable[[], None]]:
+    """(url, drop) for a new database named after the benchmark `name`. `dialect`: "sqlite"
+    or "postgres"; by default PostgreSQL when TEST_DATABASE_URL is set, else SQLite."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if dialect == "sqlite" or (dialect is None and not base):
+        folder = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        return f"sqlite:///{folder}/bench.db", lambda: None
+    base = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", os.environ["TEST_DATABASE_URL"])
+    database = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+    return re.sub(r"/[^/]*$", f"/{database}", base), drop
