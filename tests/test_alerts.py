@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from jobs.runner import run_job
+from tests import health_factories
 from tests.conftest import START, add_member, make_user
 from tests.fakes import smtp_server
 from tests.fakes.smtp_server import use_smtp
@@ -48,23 +49,9 @@ def alert_emails(org) -> list[OutboxMessage]:  # noqa: ANN001
     )
 
 
-def add_jobs(
-    org, n: int, *, status: str = "pending", at=START - timedelta(hours=1), prefix: str = "j"
-) -> None:  # noqa: ANN001
-    for i in range(n):
-        db.session.add(
-            QueuedJob(
-                org_id=org.id,
-                kind="send",
-                payload={},
-                idempotency_key=f"{prefix}-{status}-{i}",
-                status=status,
-                run_at=at,
-                created_at=at,
-                updated_at=at,
-            )
-        )
-    db.session.commit()
+def add_jobs(org, n: int, *, status: str = "pending", at=START - timedelta(hours=1), prefix: str = "j") -> None:  # noqa: ANN001
+    """Jobs due, created and last touched an hour ago (so late, and inside the last 24 h)."""
+    health_factories.add_jobs(org, n, status=status, run_at=at, created_at=at, updated_at=at, prefix=prefix)
 
 
 def add_ai_cost(org, usd: str, at) -> None:  # noqa: ANN001

@@ -7,44 +7,19 @@ import re
 from datetime import timedelta
 
 from tests.conftest import START, login, org_of
+from tests.health_factories import add_jobs, open_breaker
 from webapp.extensions import db
-from webapp.models import CircuitBreaker, Organization, QueuedJob, SchedulerNode
+from webapp.models import Organization, SchedulerNode
 
 HX = {"HX-Request": "true"}
 
 
 def open_twilio_breaker(org) -> None:  # noqa: ANN001
-    db.session.add(
-        CircuitBreaker(
-            org_id=org.id,
-            provider="twilio",
-            state="open",
-            consecutive_failures=5,
-            last_failure_at=START,
-            last_error_class="THIRD_PARTY_AUTH_FAILED",
-            last_error="Twilio 401 (error 20003): Authenticate",
-            retry_at=START + timedelta(seconds=60),
-            updated_at=START,
-        )
-    )
-    db.session.commit()
+    open_breaker(org.id, "twilio", "THIRD_PARTY_AUTH_FAILED", "Twilio 401 (error 20003): Authenticate")
 
 
 def late_jobs(org, n: int) -> None:  # noqa: ANN001
-    for i in range(n):
-        db.session.add(
-            QueuedJob(
-                org_id=org.id,
-                kind="send",
-                payload={},
-                idempotency_key=f"late-{org.id}-{i}",
-                status="pending",
-                run_at=START - timedelta(hours=2),
-                created_at=START,
-                updated_at=START,
-            )
-        )
-    db.session.commit()
+    add_jobs(org, n, run_at=START - timedelta(hours=2), prefix="late")
 
 
 def test_the_health_page_says_healthy_and_keeps_the_installation_checks(client, alice):

@@ -11,10 +11,11 @@ from sqlalchemy import event
 from tests.conftest import START, make_user, org_of
 from tests.fakes import twilio_server
 from tests.fakes.twilio_server import use_twilio
+from tests.health_factories import add_jobs, open_breaker
 from webapp.extensions import db
 from webapp.integrations.delivery import OutgoingMessage, open_channel
 from webapp.integrations.resilience import FIXES, CircuitOpen, ErrorClass, IntegrationError
-from webapp.models import CircuitBreaker, JobRun, QueuedJob
+from webapp.models import CircuitBreaker, JobRun
 from webapp.models.provisioning import ProvisioningRun
 from webapp.services.workspace_health import all_workspaces_health, workspace_health
 
@@ -38,26 +39,6 @@ def failing_send(org, clock) -> IntegrationError:  # noqa: ANN001
         send_sms(org, clock)
     return caught.value
 
-
-def add_jobs(
-    org, n: int, *, status: str = "pending", run_at=None, updated_at=None, prefix: str = "j"
-) -> None:  # noqa: ANN001
-    for i in range(n):
-        db.session.add(
-            QueuedJob(
-                org_id=org.id,
-                kind="send",
-                payload={},
-                idempotency_key=f"{prefix}-{org.id}-{status}-{i}",
-                status=status,
-                attempts=0,
-                max_attempts=5,
-                run_at=run_at or START,
-                created_at=START,
-                updated_at=updated_at or START,
-            )
-        )
-    db.session.commit()
 
 
 def test_it_is_healthy_by_default(alice_org, clock):
@@ -152,20 +133,7 @@ def test_it_records_the_class_of_each_twilio_failure(
 
 
 def test_the_deployment_breaker_shows_when_the_workspace_has_none(alice_org, clock):
-    db.session.add(
-        CircuitBreaker(
-            org_id=0,
-            provider="smtp",
-            state="open",
-            consecutive_failures=5,
-            last_failure_at=START,
-            last_error_class="INTEGRATION_OFFLINE",
-            last_error="SMTP server unreachable",
-            retry_at=START + timedelta(seconds=60),
-            updated_at=START,
-        )
-    )
-    db.session.commit()
+    open_breaker(0, "smtp", "INTEGRATION_OFFLINE", "SMTP server unreachable")
 
     h = health(alice_org, clock)
 
