@@ -90,9 +90,9 @@ def rate_per_minute(channel: str) -> float:
     return float(value)
 
 
-def pacing_keys(org_id: int | None, channel: str) -> tuple[str, str]:
-    """Token-bucket keys for `channel`: the provider as a whole, and this workspace on it."""
-    provider = provider_for(channel, org_id)
+def pacing_keys(org_id: int | None, channel: str, provider: str) -> tuple[str, str]:
+    """Token-bucket keys for `channel` sent through `provider`: the provider as a whole, and
+    this workspace on it."""
     lane = "email" if channel == "email" else "sms"
     return f"{provider}:{lane}", f"{provider}:{lane}:org:{org_id or 0}"
 
@@ -170,7 +170,9 @@ class ChannelSender:
         self.channel = channel
         self.engine = engine
         self.clock = clock
-        self.provider = provider_for(channel, org_id)
+        # Looked up once per channel (the workspace's credentials cost a query and a decryption).
+        self._settings = smtp_settings(org_id) if channel == "email" else twilio_settings(org_id)
+        self.provider = "outbox" if self._settings is None else "smtp" if channel == "email" else "twilio"
         self._transport: SmtpConnection | TwilioSender | None = None
         self._outbox_email = OutboxBatch(engine, org_id, clock)
         self._outbox_sms = OutboxSmsSender(engine, org_id, clock)
@@ -181,9 +183,9 @@ class ChannelSender:
     def _transport_for_provider(self) -> SmtpConnection | TwilioSender:
         if self._transport is None:
             if self.provider == "smtp":
-                self._transport = SmtpConnection(smtp_settings(self.org_id))
+                self._transport = SmtpConnection(self._settings)
             else:
-                self._transport = TwilioSender(twilio_settings(self.org_id))
+                self._transport = TwilioSender(self._settings)
         return self._transport
 
     def send(self, message: OutgoingMessage, *, session: Session | None = None) -> SendReceipt:

@@ -210,13 +210,14 @@ class _Run(Claims, Outcomes):
             by_org[item.org_id].append(item)
         later: list[tuple[Item, datetime]] = []
         for org_id, group in by_org.items():
-            if delivery.provider_for("whatsapp", org_id) == "outbox":
+            provider = self.channel(org_id).provider
+            if provider == "outbox":
                 continue
             rate = delivery.rate_per_minute("whatsapp")
             if rate <= 0:
                 continue
             granted = len(group)
-            for key in reversed(delivery.pacing_keys(org_id, "whatsapp")):
+            for key in reversed(delivery.pacing_keys(org_id, "whatsapp", provider)):
                 granted = (
                     take_tokens(self.engine, key, granted, per_minute=rate, now=self.clock())
                     if granted

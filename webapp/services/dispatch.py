@@ -229,9 +229,10 @@ class Dispatcher:
         result.cancelled += 1
         self.per_campaign[(send.org_id, send.campaign_id)].cancelled += 1
 
-    def pace(self, org_id: int, channel: str, jobs: list[QueuedJob], result: ProcessResult) -> list[QueuedJob]:
+    def pace(self, sender: delivery.ChannelSender, jobs: list[QueuedJob], result: ProcessResult) -> list[QueuedJob]:
         """The jobs the token buckets allow now; the rest go back to when their token comes."""
-        if all(job.test_mode for job in jobs) or delivery.provider_for(channel, org_id) == "outbox":
+        org_id, channel = sender.org_id, sender.channel
+        if all(job.test_mode for job in jobs) or sender.provider == "outbox":
             return jobs
         rate = delivery.rate_per_minute(channel)
         if rate <= 0:
@@ -239,7 +240,7 @@ class Dispatcher:
         now = self.clock()
         real = [job for job in jobs if not job.test_mode]
         granted = len(real)
-        for key in reversed(delivery.pacing_keys(org_id, channel)):  # the workspace's lane, then the provider's
+        for key in reversed(delivery.pacing_keys(org_id, channel, sender.provider)):  # the workspace's lane, then the provider's
             granted = take_tokens(self.engine, key, granted, per_minute=rate, now=now) if granted else 0
         allowed_ids = {job.id for job in real[:granted]}
         later = [job for job in real if job.id not in allowed_ids]
@@ -255,11 +256,11 @@ class Dispatcher:
     # --- sending ------------------------------------------------------------------------------------
 
     def send_group(self, org_id: int, channel: str, jobs: list[QueuedJob], ctx: _Batch, result: ProcessResult) -> None:
-        jobs = self.pace(org_id, channel, jobs, result)
+        conn, sender = self.conn, self.channel(org_id, channel)
+        jobs = self.pace(sender, jobs, result)
         if not jobs:
             return
-        outboxed = delivery.provider_for(channel, org_id) == "outbox"
-        conn, sender = self.conn, self.channel(org_id, channel)
+        outboxed = sender.provider == "outbox"
         try:
             for index, job in enumerate(jobs):
                 self.keep_lease(jobs[index:])
