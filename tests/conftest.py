@@ -158,9 +158,21 @@ def app_config(database_url: str, clock: Clock) -> dict:
     }
 
 
+class ClosingClient(FlaskClient):
+    """A test client that closes each response before returning it, as a server does once
+    it has sent it: work registered with `response.call_on_close` (after-response work)
+    runs then, in the request's test, instead of whenever the response is garbage-collected
+    (which was in the middle of a later test, inside its app's route compilation)."""
+
+    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config: dict) -> Iterator[Flask]:
     application = build_app(app_config)
+    application.test_client_class = ClosingClient
     ctx = application.app_context()
     ctx.push()
     try:

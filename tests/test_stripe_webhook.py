@@ -46,10 +46,10 @@ def checkout_event(
     ).encode()
 
 
-def post(client, payload: bytes, signature: str | None = None):  # noqa: ANN001, ANN201
+def post(client, payload: bytes, signature: str | None = None, **options):  # noqa: ANN001, ANN003, ANN201
     headers = {"Content-Type": "application/json"}
     headers["Stripe-Signature"] = signed(payload) if signature is None else signature
-    return client.post("/webhooks/stripe", data=payload, headers=headers)
+    return client.post("/webhooks/stripe", data=payload, headers=headers, **options)
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def test_it_ignores_a_reference_that_is_no_workspace_id(stripe_on, client, alice
 
 def test_the_pipeline_runs_after_the_answer_is_sent(app, stripe_on, client, alice_org):
     app.config["PROVISIONING_RUN_AFTER_REQUEST"] = True
-    response = post(client, checkout_event(alice_org.id))
+    response = post(client, checkout_event(alice_org.id), buffered=False)  # the body not yet sent
     assert runs(alice_org.id)[0].status == "queued"
     response.close()  # what the server does once the body is sent
     [run] = runs(alice_org.id)
