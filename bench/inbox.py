@@ -64,19 +64,30 @@ nguyen kim chen wang silva santos rossi muller dubois novak kowalski ivanov yilm
 COMPANY_WORDS = """bakery studio consulting builders dental fitness legal design print garden motors
 salon cafe florist plumbing roofing cleaning catering tutoring travel optics vets pharmacy estates
 logistics events media software accounting joinery electrics bikes""".split()
-FREE_MAIL = ["gmail.com"] * 10 + ["yahoo.com"] * 3 + ["outlook.com"] * 3 + ["hotmail.co.uk"] * 2 + ["icloud.com"] * 2
+FREE_MAIL = (
+    ["gmail.com"] * 10
+    + ["yahoo.com"] * 3
+    + ["outlook.com"] * 3
+    + ["hotmail.co.uk"] * 2
+    + ["icloud.com"] * 2
+)
 STATUSES = ["new"] * 45 + ["contacted"] * 25 + ["qualified"] * 15 + ["won"] * 8 + ["lost"] * 7
-SOURCES = (["form"] * 35 + ["csv"] * 20 + ["referral"] * 10 + ["facebook"] * 10 + ["google_ads"] * 10
-           + ["api"] * 10 + ["manual"] * 5)
+SOURCES = (
+    ["form"] * 35
+    + ["csv"] * 20
+    + ["referral"] * 10
+    + ["facebook"] * 10
+    + ["google_ads"] * 10
+    + ["api"] * 10
+    + ["manual"] * 5
+)
 ZONES = [None] * 8 + ["Europe/London", "America/New_York"]
-
-
 
 
 def make_lead(rng: random.Random, n: int, org_id: int) -> dict:
     from webapp.models import Lead
-    from webapp.services.lead_fields import search_text_for
-    from webapp.services.lead_scoring import score_lead
+    from webapp.services.leads.fields import search_text_for
+    from webapp.services.leads.scoring import score_lead
 
     first, last = rng.choice(FIRST), rng.choice(LAST)
     company = f"{last.title()} {rng.choice(COMPANY_WORDS).title()}" if rng.random() < 0.6 else ""
@@ -87,15 +98,33 @@ def make_lead(rng: random.Random, n: int, org_id: int) -> dict:
     sep = rng.choice([".", "", "_", "."])
     email = f"{first}{sep}{last}{n if rng.random() < 0.8 else ''}@{domain}".lower()
     phone = f"+447{rng.choice('1234589')}{rng.randrange(10**8):08d}" if rng.random() < 0.7 else None
-    lead = Lead(full_name=f"{first.title()} {last.title()}", email=email, phone=phone, company=company,
-                source=rng.choice(SOURCES), extra={"_seen": 2 if rng.random() < 0.05 else 1}, unsubscribed_at=None)
+    lead = Lead(
+        full_name=f"{first.title()} {last.title()}",
+        email=email,
+        phone=phone,
+        company=company,
+        source=rng.choice(SOURCES),
+        extra={"_seen": 2 if rng.random() < 0.05 else 1},
+        unsubscribed_at=None,
+    )
     score, reasons = score_lead(lead)
     created = NOW - timedelta(seconds=rng.randrange(365 * 86400))
     return {
-        "org_id": org_id, "full_name": lead.full_name, "email": email, "phone": phone, "company": company,
-        "source": lead.source, "status": rng.choice(STATUSES), "score": score, "score_reasons": reasons,
-        "timezone": rng.choice(ZONES), "notes": "", "extra": lead.extra, "search_text": search_text_for(lead),
-        "created_at": created, "updated_at": created,
+        "org_id": org_id,
+        "full_name": lead.full_name,
+        "email": email,
+        "phone": phone,
+        "company": company,
+        "source": lead.source,
+        "status": rng.choice(STATUSES),
+        "score": score,
+        "score_reasons": reasons,
+        "timezone": rng.choice(ZONES),
+        "notes": "",
+        "extra": lead.extra,
+        "search_text": search_text_for(lead),
+        "created_at": created,
+        "updated_at": created,
     }
 
 
@@ -104,16 +133,25 @@ def build(url: str, leads: int) -> dict:
     from flask_migrate import upgrade
 
     from jobs.cli import build_app
-    from webapp.extensions import db
+    from webapp.core.extensions import db
     from webapp.models import Lead
-    from webapp.services import accounts
+    from webapp.services.accounts import people as accounts
 
-    app = build_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False})
+    app = build_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False}
+    )
     rng = random.Random(42)
     with app.app_context():
         upgrade()
-        _user, org = accounts.sign_up(db.session, email=EMAIL, name="Bench Owner", password=PASSWORD,
-                                      workspace="Bench Bakery", timezone="Europe/London", now=NOW - timedelta(days=400))
+        _user, org = accounts.sign_up(
+            db.session,
+            email=EMAIL,
+            name="Bench Owner",
+            password=PASSWORD,
+            workspace="Bench Bakery",
+            timezone="Europe/London",
+            now=NOW - timedelta(days=400),
+        )
         db.session.commit()
         sample: list[dict] = []
         started = time.perf_counter()
@@ -145,9 +183,9 @@ def terms_from(url: str) -> dict:
     """Search terms taken from the leads of an existing bench database (`--reuse`)."""
     engine = create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT email, phone, company FROM leads WHERE id % 9973 = 0 ORDER BY id LIMIT 40"
-        )).all()
+        rows = conn.execute(
+            text("SELECT email, phone, company FROM leads WHERE id % 9973 = 0 ORDER BY id LIMIT 40")
+        ).all()
     engine.dispose()
     return {
         "exact_emails": [r.email for r in rows[:20]],
@@ -168,9 +206,24 @@ def serve(url: str) -> tuple[subprocess.Popen, str]:
     env.pop("TEST_DATABASE_URL", None)
     autopilot = str(Path(sys.executable).with_name("autopilot"))
     proc = subprocess.Popen(
-        [autopilot, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "4",
-         "--no-scheduler"],
-        env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            autopilot,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "--no-scheduler",
+        ],
+        env=env,
+        cwd=str(ROOT),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -183,19 +236,22 @@ def serve(url: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not start")
 
 
-def sign_in(base: str):  # noqa: ANN201
+def sign_in(base: str):
     import requests
 
     session = requests.Session()
     page = session.get(f"{base}/login").text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    answer = session.post(f"{base}/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token},
-                          allow_redirects=False)
+    answer = session.post(
+        f"{base}/login",
+        data={"email": EMAIL, "password": PASSWORD, "csrf_token": token},
+        allow_redirects=False,
+    )
     assert answer.status_code == 302, answer.text[:300]
     return session
 
 
-def timed(session, base: str, queries: list[dict], n: int) -> list[float]:  # noqa: ANN001
+def timed(session, base: str, queries: list[dict], n: int) -> list[float]:
     times = []
     for i in range(n):
         params = queries[i % len(queries)]
@@ -229,11 +285,42 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
+def request_kinds(terms: dict) -> dict[str, list[dict]]:
+    """The queries timed, by kind: the first page, searches (names, exact emails, companies,
+    phones, no match) and filtered pages."""
+    searches = (
+        [
+            {"q": t}
+            for t in ("smith", "patel", "olivia", "jones", "okafor", "gmail", "ingrid", "baker")
+        ]
+        + [{"q": t} for t in terms["exact_emails"][:8]]
+        + [{"q": t} for t in terms["companies"][:4]]
+        + [{"q": t} for t in terms["phones"][:4]]
+        + [{"q": "zzqxy"}, {"q": "no such person"}]
+    )
+    filters = [
+        {"status": "qualified"},
+        {"status": "won", "sort": "score"},
+        {"min_score": "70"},
+        {"source": "referral", "status": "new"},
+        {"status": "contacted", "since": "2026-06-01", "until": "2026-08-31"},
+        {"sort": "name", "status": "lost"},
+        {"source": "facebook", "min_score": "50", "sort": "oldest"},
+    ]
+    return {"first page": [{}], "search": searches, "filtered page": filters}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--leads", type=int, default=200_000)
-    parser.add_argument("--requests", type=int, default=60, help="timed requests per kind (at least 50)")
-    parser.add_argument("--reuse", metavar="DATABASE_URL", help="time an inbox an earlier run built (kept, not dropped)")
+    parser.add_argument(
+        "--requests", type=int, default=60, help="timed requests per kind (at least 50)"
+    )
+    parser.add_argument(
+        "--reuse",
+        metavar="DATABASE_URL",
+        help="time an inbox an earlier run built (kept, not dropped)",
+    )
     args = parser.parse_args()
     n = max(50, args.requests)
 
@@ -246,23 +333,7 @@ def main() -> None:
         terms = terms_from(url) if args.reuse else build(url, args.leads)
         proc, base = serve(url)
         session = sign_in(base)
-        searches = (
-            [{"q": t} for t in ("smith", "patel", "olivia", "jones", "okafor", "gmail", "ingrid", "baker")]
-            + [{"q": t} for t in terms["exact_emails"][:8]]
-            + [{"q": t} for t in terms["companies"][:4]]
-            + [{"q": t} for t in terms["phones"][:4]]
-            + [{"q": "zzqxy"}, {"q": "no such person"}]
-        )
-        filters = [
-            {"status": "qualified"},
-            {"status": "won", "sort": "score"},
-            {"min_score": "70"},
-            {"source": "referral", "status": "new"},
-            {"status": "contacted", "since": "2026-06-01", "until": "2026-08-31"},
-            {"sort": "name", "status": "lost"},
-            {"source": "facebook", "min_score": "50", "sort": "oldest"},
-        ]
-        kinds = {"first page": [{}], "search": searches, "filtered page": filters}
+        kinds = request_kinds(terms)
         for queries in kinds.values():  # warm the server, its pool and the page cache
             timed(session, base, queries, min(len(queries), 20))
         results, cpu = {}, {}
@@ -270,12 +341,16 @@ def main() -> None:
             before = server_cpu_seconds(proc.pid)
             results[name] = timed(session, base, queries, n)
             cpu[name] = (server_cpu_seconds(proc.pid) - before) * 1000 / n
-        print(f"{args.leads:,} leads in one workspace, {n} requests each, "
-              f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, gunicorn on 127.0.0.1, "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(
+            f"{args.leads:,} leads in one workspace, {n} requests each, "
+            f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, gunicorn on 127.0.0.1, "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        )
         for name, times in results.items():
-            print(f"{name:<14} median {statistics.median(times):6.1f} ms   p95 {p95(times):6.1f} ms   "
-                  f"max {max(times):6.1f} ms   server CPU {cpu[name]:5.1f} ms/request")
+            print(
+                f"{name:<14} median {statistics.median(times):6.1f} ms   p95 {p95(times):6.1f} ms   "
+                f"max {max(times):6.1f} ms   server CPU {cpu[name]:5.1f} ms/request"
+            )
         worst = max(p95(times) for times in results.values())
         print(f"inbox_p95_ms: {worst:.1f}")
     finally:

@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text
 
-from bench.databases import fresh_database  # noqa: E402
+from bench.databases import fresh_database
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 ZONES = ("Europe/London", "Europe/London", "America/New_York", "Europe/Berlin", "Asia/Tokyo", "UTC")
@@ -34,16 +34,14 @@ SHARES = (Decimal("0.40"), Decimal("0.30"), Decimal("0.20"), Decimal("0.10"))
 CHUNK = 5_000
 
 
-
-
-def chunks(rows: list[dict]):  # noqa: ANN201
+def chunks(rows: list[dict]):
     for i in range(0, len(rows), CHUNK):
         yield rows[i : i + CHUNK]
 
 
-def build(app, workspaces: int) -> dict:  # noqa: ANN001
+def build(app, workspaces: int) -> dict:
     """Bulk-insert the workspaces, autopilots, campaigns, 7 days of metrics and some leads."""
-    from webapp.extensions import db
+    from webapp.core.extensions import db
     from webapp.models import AutopilotConfig, Campaign, CampaignMetric, Lead, Organization
 
     rng = random.Random(7)
@@ -52,45 +50,14 @@ def build(app, workspaces: int) -> dict:  # noqa: ANN001
     with db.engine.begin() as conn:
         for start in range(0, workspaces, 1000):
             ids = range(start + 1, min(start + 1000, workspaces) + 1)
-            conn.execute(insert(Organization), [
-                {"id": i, "name": f"Shop {i}", "timezone": ZONES[i % len(ZONES)], "created_at": created} for i in ids
-            ])
-            conn.execute(insert(AutopilotConfig), [
-                {"org_id": i, "status": "active", "monthly_budget": Decimal("4000.00"), "business_description": "",
-                 "audience": {}, "goals": {}, "strategy": {"channels": []}, "rules": {}, "wizard": {},
-                 "ai_monthly_budget": Decimal("10.00"), "created_at": created, "updated_at": created,
-                 "activated_at": created}
-                for i in ids
-            ])
+            conn.execute(insert(Organization), _organisations(ids, created))
+            conn.execute(insert(AutopilotConfig), _autopilots(ids, created))
             campaigns, metrics, leads = [], [], []
-            for i in ids:
-                for k, (channel, share) in enumerate(zip(CHANNELS, SHARES, strict=True)):
-                    cid = (i - 1) * 4 + k + 1
-                    budget = Decimal("4000.00") * share
-                    changed = NOW - timedelta(days=rng.choice((3, 10, 20, 30)))
-                    campaigns.append({
-                        "id": cid, "org_id": i, "name": f"{channel} — Shop {i}", "channel": channel, "kind": "auto",
-                        "auto_managed": True, "status": "active", "monthly_budget": budget,
-                        "budget_changed_at": changed, "settings": {}, "created_at": created, "updated_at": created,
-                    })
-                    cvr = rng.choice((0.004, 0.008, 0.02, 0.02, 0.035, 0.06))
-                    daily = float(budget) / 30 * rng.choice((0.6, 1.0, 2.6))
-                    for d in range(1, 8):
-                        clicks = 0 if rng.random() < 0.05 else int(daily / 0.8)
-                        metrics.append({
-                            "org_id": i, "campaign_id": cid, "day": date(2026, 11, 23) - timedelta(days=d),
-                            "impressions": clicks * 40, "clicks": clicks, "spend": Decimal(f"{daily:.2f}"),
-                            "leads": int(clicks * cvr * 2), "conversions": int(clicks * cvr),
-                            "revenue": Decimal(f"{clicks * cvr * 45:.2f}"), "source": "api", "updated_at": created,
-                        })
-                for n in range(2):
-                    at = NOW - timedelta(days=rng.uniform(0, 9))
-                    leads.append({
-                        "org_id": i, "full_name": f"Lead {i}-{n}", "email": f"lead{i}-{n}@example.com",
-                        "company": "", "source": rng.choice(("meta_ads", "google_ads", "form", "email")),
-                        "status": "new", "score": 0, "score_reasons": [], "notes": "", "extra": {},
-                        "search_text": f"lead {i}-{n}", "created_at": at, "updated_at": at,
-                    })
+            for i in ids:  # one workspace at a time: the random draws keep their order
+                made, days = _campaigns(i, rng, created)
+                campaigns += made
+                metrics += days
+                leads += _leads(i, rng)
             conn.execute(insert(Campaign), campaigns)
             for part in chunks(metrics):
                 conn.execute(insert(CampaignMetric), part)
@@ -100,10 +67,124 @@ def build(app, workspaces: int) -> dict:  # noqa: ANN001
             counts["leads"] += len(leads)
         if db.engine.dialect.name == "postgresql":
             for table in ("organizations", "campaigns"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                    )
+                )
     with db.engine.connect() as conn:
         conn.execute(text("ANALYZE"))
     return counts
+
+
+def _organisations(ids: range, created: datetime) -> list[dict]:
+    return [
+        {
+            "id": i,
+            "name": f"Shop {i}",
+            "timezone": ZONES[i % len(ZONES)],
+            "created_at": created,
+        }
+        for i in ids
+    ]
+
+
+def _autopilots(ids: range, created: datetime) -> list[dict]:
+    return [
+        {
+            "org_id": i,
+            "status": "active",
+            "monthly_budget": Decimal("4000.00"),
+            "business_description": "",
+            "audience": {},
+            "goals": {},
+            "strategy": {"channels": []},
+            "rules": {},
+            "wizard": {},
+            "ai_monthly_budget": Decimal("10.00"),
+            "created_at": created,
+            "updated_at": created,
+            "activated_at": created,
+        }
+        for i in ids
+    ]
+
+
+def _campaigns(i: int, rng: random.Random, created: datetime) -> tuple[list[dict], list[dict]]:
+    """Workspace `i`'s four auto-managed campaigns and their last 7 days of metrics."""
+    campaigns, metrics = [], []
+    for k, (channel, share) in enumerate(zip(CHANNELS, SHARES, strict=True)):
+        cid = (i - 1) * 4 + k + 1
+        budget = Decimal("4000.00") * share
+        changed = NOW - timedelta(days=rng.choice((3, 10, 20, 30)))
+        campaigns.append(
+            {
+                "id": cid,
+                "org_id": i,
+                "name": f"{channel} — Shop {i}",
+                "channel": channel,
+                "kind": "auto",
+                "auto_managed": True,
+                "status": "active",
+                "monthly_budget": budget,
+                "budget_changed_at": changed,
+                "settings": {},
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        metrics += _week_of_metrics(i, cid, budget, rng, created)
+    return campaigns, metrics
+
+
+def _week_of_metrics(
+    i: int, cid: int, budget: Decimal, rng: random.Random, created: datetime
+) -> list[dict]:
+    cvr = rng.choice((0.004, 0.008, 0.02, 0.02, 0.035, 0.06))
+    daily = float(budget) / 30 * rng.choice((0.6, 1.0, 2.6))
+    metrics = []
+    for d in range(1, 8):
+        clicks = 0 if rng.random() < 0.05 else int(daily / 0.8)
+        metrics.append(
+            {
+                "org_id": i,
+                "campaign_id": cid,
+                "day": date(2026, 11, 23) - timedelta(days=d),
+                "impressions": clicks * 40,
+                "clicks": clicks,
+                "spend": Decimal(f"{daily:.2f}"),
+                "leads": int(clicks * cvr * 2),
+                "conversions": int(clicks * cvr),
+                "revenue": Decimal(f"{clicks * cvr * 45:.2f}"),
+                "source": "api",
+                "updated_at": created,
+            }
+        )
+    return metrics
+
+
+def _leads(i: int, rng: random.Random) -> list[dict]:
+    leads = []
+    for n in range(2):
+        at = NOW - timedelta(days=rng.uniform(0, 9))
+        leads.append(
+            {
+                "org_id": i,
+                "full_name": f"Lead {i}-{n}",
+                "email": f"lead{i}-{n}@example.com",
+                "company": "",
+                "source": rng.choice(("meta_ads", "google_ads", "form", "email")),
+                "status": "new",
+                "score": 0,
+                "score_reasons": [],
+                "notes": "",
+                "extra": {},
+                "search_text": f"lead {i}-{n}",
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+    return leads
 
 
 def main() -> None:
@@ -115,20 +196,29 @@ def main() -> None:
 
     from jobs.cli import build_app
     from jobs.runner import run_job
-    from webapp.extensions import db
+    from webapp.core.extensions import db
     from webapp.models import ActivityLog, BudgetChange, JobRun
 
     url, drop = fresh_database("orchestrator")
-    app = build_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "CLOCK": lambda: NOW,
-                     "SCHEDULER_ENABLED": False, "LOG_LEVEL": "WARNING"})
+    app = build_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "CLOCK": lambda: NOW,
+            "SCHEDULER_ENABLED": False,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     try:
         with app.app_context():
             upgrade()
             t0 = time.perf_counter()
             counts = build(app, args.workspaces)
-            print(f"built {args.workspaces:,} workspaces, {counts['campaigns']:,} campaigns, "
-                  f"{counts['metrics']:,} metric rows, {counts['leads']:,} leads in {time.perf_counter() - t0:.1f} s "
-                  f"({db.engine.dialect.name})")
+            print(
+                f"built {args.workspaces:,} workspaces, {counts['campaigns']:,} campaigns, "
+                f"{counts['metrics']:,} metric rows, {counts['leads']:,} leads in {time.perf_counter() - t0:.1f} s "
+                f"({db.engine.dialect.name})"
+            )
             db.session.remove()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started, cpu = time.perf_counter(), time.process_time()

@@ -11,21 +11,28 @@ from __future__ import annotations
 import time
 
 from jobs.runner import JobContext
-from webapp.extensions import db
-from webapp.services import automation
-from webapp.services.dispatch import setting
-from webapp.services.tracking import record_conversions
+from webapp.core.extensions import db
+from webapp.services.messaging import (
+    dispatch,
+    job_status,
+    sequence_lifecycle,
+    triggering,
+)
+from webapp.services.messaging.dispatch import setting
+from webapp.services.messaging.tracking import record_conversions
 
 
 def run(ctx: JobContext) -> dict:
     budget = setting(ctx.app, "AUTOMATION_TICK_SECONDS", 600)
     deadline = time.monotonic() + budget
-    triggered = automation.trigger_new_contacts(db.session, org_id=ctx.org_id, now=ctx.now)
+    triggered = triggering.trigger_new_contacts(db.session, org_id=ctx.org_id, now=ctx.now)
     conversions = record_conversions(db.session, org_id=ctx.org_id, now=ctx.now)
     ctx.checkpoint()  # enrolments are saved before anything is sent; no transaction stays open
-    processed = automation.process_due(ctx.app, org_id=ctx.org_id, test_mode=None, now=ctx.now, deadline=deadline)
-    completed = automation.complete_finished(db.session, org_id=ctx.org_id, now=ctx.now)
-    remaining = automation.summary(db.session, now=ctx.now, org_id=ctx.org_id)
+    processed = dispatch.process_due(
+        ctx.app, org_id=ctx.org_id, test_mode=None, now=ctx.now, deadline=deadline
+    )
+    completed = sequence_lifecycle.complete_finished(db.session, org_id=ctx.org_id, now=ctx.now)
+    remaining = job_status.summary(db.session, now=ctx.now, org_id=ctx.org_id)
     db.session.commit()
     return {
         "enrolled": triggered.enrolled,

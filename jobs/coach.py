@@ -1,9 +1,10 @@
 """The 15-minute WhatsApp coach job: enrol the audiences, then write and send what is due.
 
 For every workspace whose coach is on (or only `ctx.org_id`, run by hand), contacts of the
-audience get their first follow-up; then due follow-ups and replies are written and sent
-batch by batch until none is due or the tick's time budget (COACH_TICK_SECONDS, default
-600 s, well inside the 15 minutes) is spent. What is left goes out on the next tick.
+audience get their first follow-up (each queued as a "coach.followup" job of the work
+engine); then `process_due` runs the due jobs through the engine (`queue.run_due`), batch
+by batch, until none is due or the tick's time budget (COACH_TICK_SECONDS, default 600 s,
+well inside the 15 minutes) is spent. What is left goes out on the next tick.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import time
 
 from jobs.runner import JobContext
-from webapp.extensions import db
-from webapp.services import coach
+from webapp.core.extensions import db
+from webapp.services.coach import audience as coach
 
 
 def run(ctx: JobContext) -> dict:

@@ -16,23 +16,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 
+from webapp.core.db import dialect_insert
 from webapp.models import SchedulerLock
 
 log = logging.getLogger(__name__)
 
 
-def _dialect_insert(engine: Engine):  # noqa: ANN202
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 def acquire(engine: Engine, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
     """Take the lease if free or expired (or already ours). Commits on its own connection."""
-    insert = _dialect_insert(engine)
-    stmt = insert(SchedulerLock).values(name=name, holder=holder, acquired_at=now, expires_at=now + ttl)
+    insert = dialect_insert(engine)
+    stmt = insert(SchedulerLock).values(
+        name=name, holder=holder, acquired_at=now, expires_at=now + ttl
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=["name"],
         set_={"holder": holder, "acquired_at": now, "expires_at": now + ttl},
@@ -55,7 +50,9 @@ def renew(engine: Engine, name: str, holder: str, *, now: datetime, ttl: timedel
 
 def release(engine: Engine, name: str, holder: str) -> None:
     with engine.begin() as conn:
-        conn.execute(delete(SchedulerLock).where(SchedulerLock.name == name, SchedulerLock.holder == holder))
+        conn.execute(
+            delete(SchedulerLock).where(SchedulerLock.name == name, SchedulerLock.holder == holder)
+        )
 
 
 class Heartbeat:

@@ -9,8 +9,8 @@ import socket
 from flask import Flask
 from sqlalchemy import delete, select
 
-from webapp import clock
-from webapp.extensions import db
+from webapp.core import clock
+from webapp.core.extensions import db
 from webapp.models import SchedulerNode
 
 log = logging.getLogger(__name__)
@@ -20,9 +20,19 @@ def beat(app: Flask, node: str) -> None:
     with app.app_context():
         try:
             now = clock.now()
-            row = db.session.scalars(select(SchedulerNode).where(SchedulerNode.id == node)).one_or_none()
+            row = db.session.scalars(
+                select(SchedulerNode).where(SchedulerNode.id == node)
+            ).one_or_none()
             if row is None:
-                db.session.add(SchedulerNode(id=node, hostname=socket.gethostname(), pid=os.getpid(), started_at=now, seen_at=now))
+                db.session.add(
+                    SchedulerNode(
+                        id=node,
+                        hostname=socket.gethostname(),
+                        pid=os.getpid(),
+                        started_at=now,
+                        seen_at=now,
+                    )
+                )
             else:
                 row.seen_at = now
             db.session.commit()

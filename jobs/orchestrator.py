@@ -20,12 +20,15 @@ from functools import partial
 from sqlalchemy import select
 
 from jobs.runner import JobContext
-from webapp.db_setup import begin_write
-from webapp.extensions import db
+from webapp.core.db import begin_write
+from webapp.core.errors import DomainError
+from webapp.core.extensions import db
 from webapp.models import AutopilotConfig, Campaign, Organization
-from webapp.services import campaigns as campaign_service
-from webapp.services import lead_attribution, optimizer, optimizer_runs
-from webapp.services.errors import DomainError
+from webapp.services import ads
+from webapp.services.autopilot import campaigns as campaign_service
+from webapp.services.autopilot import optimizer, optimizer_runs
+from webapp.services.autopilot.budget_plan import Workspace
+from webapp.services.leads import attribution as lead_attribution
 
 log = logging.getLogger(__name__)
 BATCH = 500  # workspaces read per batch (a few queries each)
@@ -38,13 +41,17 @@ def run(ctx: JobContext) -> dict:
     failures: list[str] = []
     after = 0
     while True:
-        batch = optimizer_runs.active_workspaces(db.session, after_org_id=after, limit=BATCH, org_id=ctx.org_id)
+        batch = optimizer_runs.active_workspaces(
+            db.session, after_org_id=after, limit=BATCH, org_id=ctx.org_id
+        )
         if not batch:
             break
         after = batch[-1].org_id
         states = optimizer_runs.load_states(db.session, batch, now=ctx.now)
         leads = lead_attribution.unattributed_leads(
-            db.session, [ws.org_id for ws in batch], since=ctx.now - timedelta(days=lead_attribution.LEAD_SYNC_DAYS)
+            db.session,
+            [ws.org_id for ws in batch],
+            since=ctx.now - timedelta(days=lead_attribution.LEAD_SYNC_DAYS),
         )
         work = partial(_batch_work, ctx, states, leads)
         _run_batch(ctx, batch, work, counts, failures)
@@ -52,18 +59,26 @@ def run(ctx: JobContext) -> dict:
         if len(batch) < BATCH:
             break
     if failures:
-        raise RuntimeError(f"{len(failures)} workspace(s) failed ({dict(counts)}); first: {failures[0]}")
+        raise RuntimeError(
+            f"{len(failures)} workspace(s) failed ({dict(counts)}); first: {failures[0]}"
+        )
     if ctx.org_id is not None and counts["workspaces"] == 0:
         counts["not_active"] = 1
     return {key: counts[key] for key in sorted(counts)}
 
 
-def _batch_work(ctx: JobContext, states: dict, leads: dict, ws: optimizer.Workspace, tally: Counter,
-                pending: optimizer_runs.PendingWrites) -> None:
+def _batch_work(
+    ctx: JobContext,
+    states: dict,
+    leads: dict,
+    ws: Workspace,
+    tally: Counter,
+    pending: optimizer_runs.PendingWrites,
+) -> None:
     _one_workspace(ctx, ws, states.get(ws.org_id, []), leads.get(ws.org_id, []), tally, pending)
 
 
-def _run_batch(ctx: JobContext, batch: list, work, counts: Counter, failures: list[str]) -> None:  # noqa: ANN001
+def _run_batch(ctx: JobContext, batch: list, work, counts: Counter, failures: list[str]) -> None:
     """Do each workspace's work, committing a group of whole workspaces at a time.
 
     A workspace's changes are all-or-nothing: if one workspace fails, its group is rolled
@@ -83,25 +98,35 @@ def _run_batch(ctx: JobContext, batch: list, work, counts: Counter, failures: li
         try:
             work(ws, tally, pending)
             group.append(ws)
-            if len(group) >= GROUP_SIZE or time.monotonic() - started >= GROUP_SECONDS or i == len(batch) - 1:
+            if (
+                len(group) >= GROUP_SIZE
+                or time.monotonic() - started >= GROUP_SECONDS
+                or i == len(batch) - 1
+            ):
                 _commit(ctx, pending, tally, counts)
                 group, tally, started = [], Counter(), time.monotonic()
-        except Exception:  # noqa: BLE001 (one workspace's failure must not stop the others)
+        except Exception:
             if ctx.lost.is_set():
                 raise
             db.session.rollback()
             pending.clear()
-            _one_by_one(ctx, group if group and group[-1] is ws else [*group, ws], work, counts, failures)
+            _one_by_one(
+                ctx, group if group and group[-1] is ws else [*group, ws], work, counts, failures
+            )
             group, tally, started = [], Counter(), time.monotonic()
 
 
-def _commit(ctx: JobContext, pending: optimizer_runs.PendingWrites, tally: Counter, counts: Counter) -> None:
+def _commit(
+    ctx: JobContext, pending: optimizer_runs.PendingWrites, tally: Counter, counts: Counter
+) -> None:
     pending.flush(db.session)
     ctx.checkpoint()
     counts.update(tally)
 
 
-def _one_by_one(ctx: JobContext, workspaces: list, work, counts: Counter, failures: list[str]) -> None:  # noqa: ANN001
+def _one_by_one(
+    ctx: JobContext, workspaces: list, work, counts: Counter, failures: list[str]
+) -> None:
     for ws in workspaces:
         tally: Counter = Counter()
         pending = optimizer_runs.PendingWrites()
@@ -109,7 +134,7 @@ def _one_by_one(ctx: JobContext, workspaces: list, work, counts: Counter, failur
         try:
             work(ws, tally, pending)
             _commit(ctx, pending, tally, counts)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if ctx.lost.is_set():
                 raise
             db.session.rollback()
@@ -118,7 +143,11 @@ def _one_by_one(ctx: JobContext, workspaces: list, work, counts: Counter, failur
 
 
 def _one_workspace(
-    ctx: JobContext, ws: optimizer.Workspace, states: list, leads: list, counts: Counter,
+    ctx: JobContext,
+    ws: Workspace,
+    states: list,
+    leads: list,
+    counts: Counter,
     pending: optimizer_runs.PendingWrites,
 ) -> None:
     counts["workspaces"] += 1
@@ -146,6 +175,10 @@ def _one_workspace(
     if plan is None:
         return
     applied = optimizer_runs.apply_plan(db.session, plan, now=ctx.now, pending=pending)
+    if applied:  # linked ad platform campaigns get their new daily budgets (queue jobs)
+        counts["ad_budget_pushes_queued"] += ads.queue_budget_pushes(
+            db.session, ws.org_id, [d.campaign_id for d in applied], now=ctx.now, reason="optimizer"
+        )
     if plan.skip_reason:
         counts["workspaces_skipped"] += 1
         return
@@ -157,10 +190,14 @@ def _one_workspace(
     counts["campaigns_unchanged"] += len(plan.decisions) - len(applied)
 
 
-def _apply_new_plan(ctx: JobContext, ws: optimizer.Workspace) -> dict[str, int]:
-    config = db.session.scalars(select(AutopilotConfig).where(AutopilotConfig.org_id == ws.org_id)).one()
+def _apply_new_plan(ctx: JobContext, ws: Workspace) -> dict[str, int]:
+    config = db.session.scalars(
+        select(AutopilotConfig).where(AutopilotConfig.org_id == ws.org_id)
+    ).one()
     try:
-        return campaign_service.apply_new_plan(db.session, config, db.session.get(Organization, ws.org_id), now=ctx.now)
+        return campaign_service.apply_new_plan(
+            db.session, config, db.session.get(Organization, ws.org_id), now=ctx.now
+        )
     except DomainError as exc:
         log.warning("orchestrator: workspace %s: new plan not applied: %s", ws.org_id, exc)
         return {}
@@ -169,14 +206,18 @@ def _apply_new_plan(ctx: JobContext, ws: optimizer.Workspace) -> dict[str, int]:
 def _active_channels(org_id: int) -> dict[str, int]:
     rows = db.session.execute(
         select(Campaign.channel, Campaign.id)
-        .where(Campaign.org_id == org_id, Campaign.auto_managed.is_(True), Campaign.status == "active")
+        .where(
+            Campaign.org_id == org_id, Campaign.auto_managed.is_(True), Campaign.status == "active"
+        )
         .order_by(Campaign.id.desc())
     )
     return dict(rows.all())
 
 
-def _create_campaigns(ctx: JobContext, ws: optimizer.Workspace) -> list:
-    config = db.session.scalars(select(AutopilotConfig).where(AutopilotConfig.org_id == ws.org_id)).one()
+def _create_campaigns(ctx: JobContext, ws: Workspace) -> list:
+    config = db.session.scalars(
+        select(AutopilotConfig).where(AutopilotConfig.org_id == ws.org_id)
+    ).one()
     org = db.session.get(Organization, ws.org_id)
     try:
         return campaign_service.create_campaigns_from_strategy(db.session, config, org, now=ctx.now)

@@ -45,7 +45,9 @@ class EveryMinutes:
             if slot > now:
                 slot -= timedelta(hours=1)
         else:
-            slot = now.replace(minute=now.minute - now.minute % self.minutes, second=0, microsecond=0)
+            slot = now.replace(
+                minute=now.minute - now.minute % self.minutes, second=0, microsecond=0
+            )
         return slot.strftime("%Y-%m-%dT%H:%M")
 
     @property
@@ -81,7 +83,9 @@ class Weekly:
     minute: int = 0
 
     def trigger(self) -> CronTrigger:
-        return CronTrigger(day_of_week=DAYS[self.weekday], hour=self.hour, minute=self.minute, timezone=UTC)
+        return CronTrigger(
+            day_of_week=DAYS[self.weekday], hour=self.hour, minute=self.minute, timezone=UTC
+        )
 
     def describe(self) -> str:
         return f"{DAY_NAMES[self.weekday]} at {self.hour:02d}:{self.minute:02d} UTC"

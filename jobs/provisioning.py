@@ -1,8 +1,9 @@
-"""The 10-minute setup runner: runs queued setup pipelines, due retries and abandoned runs.
+"""The 10-minute setup runner: runs the due setup steps (queued runs, due retries, steps
+whose worker died) through the work engine.
 
-A run whose process died keeps its lease until it expires (PROVISIONING_LEASE_SECONDS);
-then this job takes it over and resumes it from its last checkpoint. Run by hand for one
-workspace (`ctx.org_id`) it touches only that workspace.
+A step whose process died keeps its job's lease until it expires
+(PROVISIONING_LEASE_SECONDS); then this job takes it over and resumes it from its last
+checkpoint. Run by hand for one workspace (`ctx.org_id`) it touches only that workspace.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import time
 
 from jobs.runner import JobContext
 from jobs.schedule import node_id
-from webapp.services import provisioning
-from webapp.services.dispatch import setting
+from webapp.services.messaging.dispatch import setting
+from webapp.services.provisioning import pipeline as provisioning
 
 
 def run(ctx: JobContext) -> dict:

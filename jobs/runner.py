@@ -3,9 +3,10 @@
     outcome = run_job(app, "housekeeping")            # a scheduler tick
     outcome = run_job(app, "housekeeping", trigger="manual", actor_id=7)
 
-A tick whose period already ran is skipped; a run whose holder died (its row still
-`running` while we hold the lock) is taken over as a new attempt. A slot is ticked once,
-so `resume_abandoned`, run every minute by each scheduler, re-ticks such runs.
+A tick whose period already ran is skipped; a run whose holder died (its row `running` or
+`abandoned` while we hold the lock) is taken over as a new attempt. A slot is ticked once,
+so `resume_abandoned`, run every minute by each scheduler, marks every run whose lease is
+gone `abandoned` (any period, manual runs too) and re-ticks those of the current period.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from sqlalchemy.orm import Session
 
 from jobs import locks
 from jobs.schedule import JobSpec, node_id
-from webapp import clock
-from webapp.db_setup import begin_write
-from webapp.extensions import db
+from webapp.core import clock
+from webapp.core.db import begin_write, dialect_insert
+from webapp.core.extensions import db
 from webapp.models import JobRun, SchedulerLock
+from webapp.services.ops import job_history
 
 log = logging.getLogger(__name__)
 
@@ -65,25 +67,34 @@ class RunOutcome:
     message: str = ""
 
 
-def _dialect_insert():  # noqa: ANN202
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
-def _claim_period(spec: JobSpec, period: str, holder: str, now: datetime, trigger: str, org_id, actor_id) -> tuple[int, int] | None:  # noqa: ANN001
+def _claim_period(
+    spec: JobSpec, period: str, holder: str, now: datetime, trigger: str, org_id, actor_id
+) -> tuple[int, int] | None:
     """Insert the run row for this period, or take over one left `running` by a dead holder."""
-    insert = _dialect_insert()
+    insert = dialect_insert(db.engine)
     stmt = insert(JobRun).values(
-        job=spec.name, period=period, org_id=org_id, trigger=trigger, status="running",
-        holder=holder, attempt=1, started_at=now, heartbeat_at=now, summary={}, started_by_id=actor_id,
+        job=spec.name,
+        period=period,
+        org_id=org_id,
+        trigger=trigger,
+        status="running",
+        holder=holder,
+        attempt=1,
+        started_at=now,
+        heartbeat_at=now,
+        summary={},
+        started_by_id=actor_id,
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["job", "period"],
-        set_={"holder": holder, "attempt": JobRun.attempt + 1, "started_at": now, "heartbeat_at": now, "error": None},
-        where=JobRun.status == "running",
+        set_={
+            "holder": holder,
+            "attempt": JobRun.attempt + 1,
+            "started_at": now,
+            "heartbeat_at": now,
+            "error": None,
+        },
+        where=JobRun.status.in_(("running", "abandoned")),
     ).returning(JobRun.id, JobRun.attempt)
     row = db.session.execute(stmt).one_or_none()
     db.session.commit()
@@ -107,7 +118,7 @@ def run_job(
     notify = on_claimed or (lambda _outcome: None)
     spec: JobSpec = app.extensions["jobs"].specs[name]
     holder = f"{node_id()}:{uuid.uuid4().hex[:8]}"
-    lock_name = f"job:{name}"
+    lock_name = job_history.lock_name(name)
     with app.app_context():
         now = clock.now()
         if trigger == "schedule":
@@ -128,46 +139,84 @@ def run_job(
                 return outcome
             run_id, attempt = claimed
             notify(RunOutcome("running", run_id))
-            return _execute(app, spec, run_id, attempt, holder, lock_name, now, period, trigger, org_id, actor_id)
+            return _execute(
+                app,
+                spec,
+                run_id,
+                attempt,
+                holder,
+                lock_name,
+                now,
+                period,
+                trigger,
+                org_id,
+                actor_id,
+            )
         finally:
             locks.release(db.engine, lock_name, holder)
             db.session.remove()
 
 
 def resume_abandoned(app: Flask) -> list[str]:
-    """Take over runs of the current period whose holder died mid-job.
+    """Close runs whose holder died mid-job, and run again those of the current period.
 
     Every process's tick for a slot fires at the same moment and the losers see "locked",
     so nobody would tick that slot again: a run whose process died would stay `running`
-    and its work unfinished until the next slot. This finds such runs (row `running`,
-    job lock free or expired) and runs them again under the lock. Runs of past periods
-    are left alone. Returns the jobs it ran.
+    and its work unfinished until the next slot. Every run still `running` whose lease is
+    gone is marked `abandoned` (any period, so the history never shows a dead run as
+    running); those of the current period are run again under the lock. Returns the jobs
+    it ran.
     """
     with app.app_context():
         now = clock.now()
         specs = app.extensions["jobs"].specs
+        for job, period in job_history.mark_abandoned(db.session, now=now):
+            log.warning("job %s: the process running %s stopped; marked abandoned", job, period)
+        db.session.commit()
         current = {name: spec.schedule.period(now) for name, spec in specs.items()}
-        running = db.session.execute(
-            select(JobRun.job, JobRun.period).where(JobRun.status == "running", JobRun.job.in_(list(specs)))
+        abandoned = db.session.execute(
+            select(JobRun.job, JobRun.period).where(
+                JobRun.status == "abandoned", JobRun.job.in_(list(specs))
+            )
         ).all()
-        held = set(db.session.scalars(select(SchedulerLock.name).where(SchedulerLock.expires_at >= now)))
-    abandoned = sorted({job for job, period in running if current[job] == period and f"job:{job}" not in held})
-    for name in abandoned:
-        log.warning("job %s: the process running %s stopped; taking over", name, current[name])
+        held = set(
+            db.session.scalars(select(SchedulerLock.name).where(SchedulerLock.expires_at >= now))
+        )
+        db.session.commit()
+    resume = sorted(
+        {
+            job
+            for job, period in abandoned
+            if current[job] == period and job_history.lock_name(job) not in held
+        }
+    )
+    for name in resume:
+        log.warning("job %s: taking over the abandoned run of %s", name, current[name])
         run_job(app, name)
-    return abandoned
+    return resume
 
 
-def _execute(app, spec, run_id, attempt, holder, lock_name, now, period, trigger, org_id, actor_id) -> RunOutcome:  # noqa: ANN001, PLR0913
+def _execute(
+    app, spec, run_id, attempt, holder, lock_name, now, period, trigger, org_id, actor_id
+) -> RunOutcome:
     engine = db.engine
 
     def stamp(beat_at: datetime) -> None:
         with engine.begin() as conn:
-            conn.execute(update(JobRun).where(JobRun.id == run_id, JobRun.holder == holder).values(heartbeat_at=beat_at))
+            conn.execute(
+                update(JobRun)
+                .where(JobRun.id == run_id, JobRun.holder == holder)
+                .values(heartbeat_at=beat_at)
+            )
 
     heartbeat = locks.Heartbeat(
-        engine, lock_name, holder, ttl=spec.lock_ttl, interval=spec.heartbeat_seconds,
-        clock=lambda: _clock_in(app), on_beat=stamp,
+        engine,
+        lock_name,
+        holder,
+        ttl=spec.lock_ttl,
+        interval=spec.heartbeat_seconds,
+        clock=lambda: _clock_in(app),
+        on_beat=stamp,
     ).start()
     ctx = JobContext(app, now, period, trigger, run_id, org_id, actor_id, heartbeat.lost)
     started = time.monotonic()
@@ -184,11 +233,20 @@ def _execute(app, spec, run_id, attempt, holder, lock_name, now, period, trigger
         heartbeat.stop()
     summary = _storable(summary)
     if attempt > 1:
-        summary = {**summary, "resumed": f"attempt {attempt}: the previous holder stopped before finishing"}
+        summary = {
+            **summary,
+            "resumed": f"attempt {attempt}: the previous holder stopped before finishing",
+        }
     duration_ms = int((time.monotonic() - started) * 1000)
     db.session.execute(
-        update(JobRun).where(JobRun.id == run_id, JobRun.holder == holder).values(
-            status=status, finished_at=clock.now(), duration_ms=duration_ms, summary=summary, error=error
+        update(JobRun)
+        .where(JobRun.id == run_id, JobRun.holder == holder)
+        .values(
+            status=status,
+            finished_at=clock.now(),
+            duration_ms=duration_ms,
+            summary=summary,
+            error=error,
         )
     )
     db.session.commit()
@@ -199,7 +257,7 @@ def _execute(app, spec, run_id, attempt, holder, lock_name, now, period, trigger
 def _writes_on_demand(session: Session) -> None:
     """Begin each of the job's transactions as a write transaction, at its first statement.
 
-    On SQLite a job's read-then-write needs BEGIN IMMEDIATE (see db_setup). Opening it
+    On SQLite a job's read-then-write needs BEGIN IMMEDIATE (see webapp.core.db). Opening it
     eagerly, at the start and after each checkpoint, held the one write lock while the job
     did anything else: its own heartbeat could not renew the lease (so another process took
     the run over) and every other writer waited. A no-op on PostgreSQL.

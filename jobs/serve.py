@@ -14,7 +14,7 @@ class AutopilotServer(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):  # noqa: ANN201
+    def load(self):
         # Built in the worker (no preload), so no DB connection or thread crosses a fork.
         from jobs.cli import build_served_app
 

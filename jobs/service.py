@@ -26,11 +26,21 @@ class JobService:
     def next_run(self, name: str, now: datetime) -> datetime | None:
         return next_run(self.specs[name].schedule, now)
 
-    def run(self, name: str, *, trigger: str, actor_id: int | None = None, org_id: int | None = None) -> RunOutcome:
+    def run(
+        self, name: str, *, trigger: str, actor_id: int | None = None, org_id: int | None = None
+    ) -> RunOutcome:
         """Run now, in this thread, until done."""
         return run_job(self.app, name, trigger=trigger, actor_id=actor_id, org_id=org_id)
 
-    def start(self, name: str, *, trigger: str, actor_id: int | None = None, org_id: int | None = None, wait: float = 10.0) -> RunOutcome:
+    def start(
+        self,
+        name: str,
+        *,
+        trigger: str,
+        actor_id: int | None = None,
+        org_id: int | None = None,
+        wait: float = 10.0,
+    ) -> RunOutcome:
         """Run on a background thread; return once it is running (or refused), not when done."""
         first: list[RunOutcome] = []
         ready = threading.Event()
@@ -41,10 +51,19 @@ class JobService:
 
         def target() -> None:
             try:
-                final = run_job(self.app, name, trigger=trigger, actor_id=actor_id, org_id=org_id, on_claimed=claimed)
+                final = run_job(
+                    self.app,
+                    name,
+                    trigger=trigger,
+                    actor_id=actor_id,
+                    org_id=org_id,
+                    on_claimed=claimed,
+                )
             except Exception as exc:  # e.g. the database refused the lock: say so, not "running"
                 log.exception("job %s could not start", name)
-                final = RunOutcome("failed", message=f"Could not start: {type(exc).__name__}: {exc}")
+                final = RunOutcome(
+                    "failed", message=f"Could not start: {type(exc).__name__}: {exc}"
+                )
             if not ready.is_set():
                 claimed(final)
 

@@ -21,9 +21,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from jobs.cli import build_app
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models import Membership, Organization, User
-from webapp.services import accounts
+from webapp.services.accounts import people as accounts
 
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
@@ -35,7 +35,7 @@ _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 
 
-def _loopback(address) -> bool:  # noqa: ANN001
+def _loopback(address) -> bool:
     if isinstance(address, str | bytes):  # AF_UNIX path
         return True
     host = address[0]
@@ -44,8 +44,8 @@ def _loopback(address) -> bool:  # noqa: ANN001
     return False
 
 
-def _guarded(real):  # noqa: ANN001, ANN202
-    def connect(self, address):  # noqa: ANN001, ANN202
+def _guarded(real):
+    def connect(self, address):
         if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address):
             raise AssertionError(f"test tried to connect to {address!r}: only loopback is allowed")
         return real(self, address)
@@ -110,7 +110,9 @@ def _wipe(app: Flask) -> None:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
             if db.engine.dialect.name == "postgresql":
-                conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
+                conn.execute(
+                    text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'")
+                )
         db.engine.dispose()
 
 
@@ -155,6 +157,7 @@ def app_config(database_url: str, clock: Clock) -> dict:
         "SMTP_HOST": None,
         "TWILIO_ACCOUNT_SID": None,
         "SERVICE_TOKEN": None,
+        "PUBLIC_URL": "http://127.0.0.1:8000",  # not the address a local `make run` served
     }
 
 
@@ -164,7 +167,7 @@ class ClosingClient(FlaskClient):
     runs then, in the request's test, instead of whenever the response is garbage-collected
     (which was in the middle of a later test, inside its app's route compilation)."""
 
-    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)
         return super().open(*args, **kwargs)
 
@@ -191,12 +194,19 @@ def client(app: Flask) -> FlaskClient:
 # --- factories and personas -------------------------------------------------------------
 
 
-def make_user(email: str, name: str, *, workspace: str | None = None, now: datetime = START) -> User:
+def make_user(
+    email: str, name: str, *, workspace: str | None = None, now: datetime = START
+) -> User:
     """A user; with `workspace`, also the owner of a new workspace of that name."""
     if workspace:
         user, _org = accounts.sign_up(
-            db.session, email=email, name=name, password=PASSWORD, workspace=workspace,
-            timezone="Europe/London", now=now,
+            db.session,
+            email=email,
+            name=name,
+            password=PASSWORD,
+            workspace=workspace,
+            timezone="Europe/London",
+            now=now,
         )
     else:
         user = accounts.create_user(db.session, email, name, PASSWORD, now=now)
@@ -251,17 +261,21 @@ def login(client: FlaskClient, user: User, password: str = PASSWORD) -> None:
     """Sign in through the real form (CSRF token included)."""
     page = client.get("/login")
     token = csrf_from(page.get_data(as_text=True))
-    response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": token}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
 def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'"X-CSRFToken": "([^"]+)"', html
+    match = (
+        re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)  # WTForms' field
+        or re.search(r'type="hidden" name="csrf_token" value="([^"]+)"', html)  # written by hand
+        or re.search(r'"X-CSRFToken": "([^"]+)"', html)
     )
     assert match, "no CSRF token on the page"
     return match.group(1)
 
 
 def csrf_token(client: FlaskClient, path: str = "/") -> str:
-    return csrf_from(client.get(path).get_data(as_text=True))
+    return csrf_from(client.get(path, follow_redirects=True).get_data(as_text=True))

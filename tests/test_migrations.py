@@ -16,7 +16,7 @@ from sqlalchemy import Column, MetaData, String, create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 from jobs.cli import build_app
-from webapp.extensions import db
+from webapp.core.extensions import db
 
 
 def schema_differences(engine: Engine, metadata: MetaData) -> list:

@@ -19,8 +19,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.conftest import START, login
-from tests.sequence_factories import make_contact, make_sequence
-from webapp.extensions import db
+from tests.messaging.factories import make_contact, make_sequence
+from webapp.core.extensions import db
 from webapp.models import Conversation, Organization, OutboxMessage, User
 from webapp.models.sequence import Send
 
@@ -38,58 +38,85 @@ JUNK = [
     # str.isdigit() is true for these, int() refuses them.
     {"page": "²", "org": "²", "lead_id": "²", "campaign": "²", "before": "²"},
     # Wider than a 64-bit integer: PostgreSQL refuses such a bind parameter.
-    {"org": "99999999999999999999", "lead_id": "99999999999999999999", "before": "99999999999999999999"},
+    {
+        "org": "99999999999999999999",
+        "lead_id": "99999999999999999999",
+        "before": "99999999999999999999",
+    },
     {"since": "0001-01-01", "until": "9999-12-31"},
     {"since": "9999-12-31", "until": "9999-12-31", "entity_id": "x" * 500},
     {"before": "-1", "seen": "x", "cancel": "1", "close": "1", "automated": "maybe", "type": "<b>"},
 ]
 
 
-def _workspace(app: Flask, org: Organization, owner: User, clock) -> dict[str, int]:  # noqa: ANN001, C901
+def _workspace(app: Flask, org: Organization, owner: User, clock) -> dict[str, int]:
     """Build Alice's data through the services; returns ids by URL argument name."""
     from jobs.runner import run_job
-    from webapp.services import coach, provisioning
-    from webapp.services.accounts import create_invite, membership
-    from webapp.services.alerts import evaluate_alerts
-    from webapp.services.api_keys import create_api_key
-    from webapp.services.automation import process_due
-    from webapp.services.campaign_demo import add_demo_campaigns
-    from webapp.services.credentials import save_credentials
-    from webapp.services.leads import capture_lead
-    from webapp.services.reports import build_weekly_report
+    from webapp.services.accounts.api_keys import create_api_key
+    from webapp.services.accounts.people import create_invite, membership
+    from webapp.services.coach import audience as coach
+    from webapp.services.coach.inbound import record_inbound
+    from webapp.services.connections.credentials import save_credentials
+    from webapp.services.demo.campaigns import add_demo_campaigns
+    from webapp.services.leads.capture import capture_lead
+    from webapp.services.messaging.dispatch import process_due
+    from webapp.services.ops.alerts import evaluate_alerts
+    from webapp.services.provisioning import pipeline as provisioning
+    from webapp.services.reporting.reports import build_weekly_report
 
     add_demo_campaigns(db.session, org, START)
     db.session.commit()
 
     sequence = make_sequence(org, name="Welcome")
     for n in range(3):
-        make_contact(org, email=f"crawl{n}@example.com", full_name=f"Crawl Contact {n}", phone=f"+1415555010{n}")
+        make_contact(
+            org,
+            email=f"crawl{n}@example.com",
+            full_name=f"Crawl Contact {n}",
+            phone=f"+1415555010{n}",
+        )
     db.session.commit()
     process_due(app, org_id=org.id, now=START)  # sends the first step to the outbox
     db.session.commit()
 
     report = build_weekly_report(db.session, org, None, START)
-    coach.save_settings(db.session, org.id, {**coach.DEFAULTS, "enabled": True, "auto_reply": True}, actor_id=None, now=START)
+    coach.save_settings(
+        db.session,
+        org.id,
+        {**coach.DEFAULTS, "enabled": True, "auto_reply": True},
+        actor_id=None,
+        now=START,
+    )
     lead, _created = capture_lead(
-        db.session, org.id, {"full_name": "Carla Coachee", "phone": "+14155550199"}, source="manual", now=START
+        db.session,
+        org.id,
+        {"full_name": "Carla Coachee", "phone": "+14155550199"},
+        source="manual",
+        now=START,
     )
     coach.schedule_followups(db.session, org.id, now=START)
-    coach.record_inbound(db.session, org.id, lead, "Do you bake gluten-free?", "SMcrawl1", START)
+    record_inbound(db.session, org.id, lead, "Do you bake gluten-free?", "SMcrawl1", START)
     save_credentials(
         db.session, org.id, "smtp",
         {"host": "127.0.0.1", "port": "2525", "username": "alice", "password": "s3cret", "from_address": "shop@example.com"},
         actor_id=owner.id, now=START,
     )  # fmt: skip
-    invite, _token = create_invite(db.session, membership(db.session, owner, org.id), "staff", "crawl", now=START)
-    api_key, _key = create_api_key(db.session, membership(db.session, owner, org.id), "Crawl", now=START)
+    invite, _token = create_invite(
+        db.session, membership(db.session, owner, org.id), "staff", "crawl", now=START
+    )
+    api_key, _key = create_api_key(
+        db.session, membership(db.session, owner, org.id), "Crawl", now=START
+    )
     db.session.commit()
 
-    from webapp.services.coach_process import process_due as coach_due
+    from webapp.services.coach.process import process_due as coach_due
 
     coach_due(app, now=START + timedelta(minutes=1), org_id=org.id)  # writes and sends the messages
     db.session.commit()
 
-    provisioning.request_provisioning(db.session, org.id, trigger="wizard", actor_id=owner.id, now=START)
+    provisioning.request_provisioning(
+        db.session, org.id, trigger="wizard", actor_id=owner.id, now=START
+    )
     db.session.commit()
     provisioning.run_pipeline(app, org.id, now_fn=clock, owner="crawl")
     db.session.commit()
@@ -98,9 +125,18 @@ def _workspace(app: Flask, org: Organization, owner: User, clock) -> dict[str, i
     from webapp.models import QueuedJob
 
     for i in range(101):
-        db.session.add(QueuedJob(org_id=org.id, kind="send", payload={}, idempotency_key=f"crawl-late-{i}",
-                                 status="pending", run_at=START - timedelta(hours=1),
-                                 created_at=START - timedelta(hours=1), updated_at=START - timedelta(hours=1)))
+        db.session.add(
+            QueuedJob(
+                org_id=org.id,
+                kind="send",
+                payload={},
+                idempotency_key=f"crawl-late-{i}",
+                status="pending",
+                run_at=START - timedelta(hours=1),
+                created_at=START - timedelta(hours=1),
+                updated_at=START - timedelta(hours=1),
+            )
+        )
     db.session.commit()
     alerts = evaluate_alerts(db.session, org.id, now=START, notify=True)
     db.session.commit()
@@ -109,15 +145,92 @@ def _workspace(app: Flask, org: Organization, owner: User, clock) -> dict[str, i
     run_job(app, "weekly_report", trigger="manual", org_id=org.id)
     db.session.commit()
 
-    from webapp.models import CampaignTask, JobRun, SequenceStep
+    from webapp.services.segments import manage as segments
+
+    segment = segments.create_segment(
+        db.session,
+        org.id,
+        "Won, tagged vip",
+        {
+            "kind": "group",
+            "match": "all",
+            "rules": [
+                {"kind": "rule", "field": "status", "operator": "equals", "value": "won"},
+                {"kind": "rule", "field": "tag", "operator": "equals", "value": "vip"},
+            ],
+        },
+        actor_id=owner.id,
+        now=START,
+    )
+    db.session.commit()
+
+    from webapp.services.workflows import create_from_template, run_for_contact
+
+    workflow = create_from_template(
+        db.session, org.id, "abandoned_cart", actor_id=owner.id, now=START
+    )
+    execution = run_for_contact(db.session, workflow, str(lead.id), test_mode=True, now=START)
+    from webapp.services.broadcasts import create_broadcast
+
+    broadcast = create_broadcast(
+        db.session,
+        org.id,
+        {
+            "name": "News",
+            "channel": "email",
+            "subject": "Hi {{firstName}}",
+            "body": "Hello",
+            "segment_id": segment.id,
+        },
+        actor_id=owner.id,
+        now=START,
+    )
+    # One sending and one paused, so their pages (and pause/resume forms) are crawled too.
+    from webapp.services.broadcasts import pause_broadcast, send_now
+
+    for name in ("Sending", "Paused"):
+        started = create_broadcast(
+            db.session,
+            org.id,
+            {"name": name, "channel": "email", "subject": "Hi", "body": "Hi {{firstName}}"},
+            actor_id=owner.id,
+            now=START,
+        )
+        send_now(db.session, started, actor_id=owner.id, now=START)
+        if name == "Paused":
+            pause_broadcast(db.session, started, actor_id=owner.id, now=START)
+    db.session.commit()
+
+    from webapp.services.assets import create_asset, run_asset_jobs
+
+    asset = create_asset(
+        db.session, org.id, "email_sequence", {}, campaign=None, actor_id=owner.id, now=START
+    )
+    db.session.commit()
+    run_asset_jobs(db.engine, owner="crawl", clock=lambda: START)
+
+    from webapp.models import Campaign, CampaignTask, JobRun, SequenceStep
     from webapp.models import Membership as MembershipModel
 
-    def first(stmt):  # noqa: ANN001, ANN202
+    def first(stmt):
         value = db.session.scalars(stmt.limit(1)).first()
         assert value is not None, f"the crawl data lacks {stmt}"
         return value
 
-    send = first(select(Send).where(Send.campaign_id == sequence.id, Send.queued_job_id.is_not(None)))
+    send = first(
+        select(Send).where(Send.campaign_id == sequence.id, Send.queued_job_id.is_not(None))
+    )
+    # A marketing campaign with one budget line linked (its Unlink form) and one not (Link).
+    from tests.marketing.factories import make_campaign
+    from webapp.services.marketing import link_line
+
+    marketing = make_campaign(org, name="Crawl campaign", channels=["meta_ads", "email"])
+    line = first(select(Campaign.id).where(Campaign.org_id == org.id, Campaign.kind == "auto"))
+    link_line(db.session, org, marketing, line, actor_id=owner.id, now=START)
+    db.session.commit()
+    from tests.landing_pages.helpers import page as landing_page
+
+    landing = landing_page(org, published=True)  # its editor, preview and public form
     return {
         "org_id": org.id,
         "campaign_id": sequence.id,
@@ -132,13 +245,20 @@ def _workspace(app: Flask, org: Organization, owner: User, clock) -> dict[str, i
         "job_id": send.queued_job_id,
         "message_id": first(select(OutboxMessage.id).where(OutboxMessage.org_id == org.id)),
         "conversation_id": first(select(Conversation.id).where(Conversation.org_id == org.id)),
+        "segment_id": segment.id,
+        "workflow_id": workflow.id,
+        "execution_id": execution.id,
+        "broadcast_id": broadcast.id,
+        "marketing_campaign_id": marketing.id,
+        "landing_page_id": landing.id,
+        "asset_id": asset.id,
     }
 
 
 def _string_values() -> dict[str, list[str]]:
     """Known values for the string arguments worth crawling (and one that is not one)."""
     from jobs.schedule import registry
-    from webapp.services.autopilot import STEPS
+    from webapp.services.autopilot.wizard import STEPS
 
     return {"step": [*STEPS, "nope"], "job_name": [*registry(), "nope"], "token": ["not-a-token"]}
 
@@ -166,7 +286,7 @@ def _paths(app: Flask, ids: dict[str, int]) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def workspace(app, alice, alice_org, bob, support_user, clock) -> dict[str, int]:  # noqa: ANN001
+def workspace(app, alice, alice_org, bob, support_user, clock) -> dict[str, int]:
     return _workspace(app, alice_org, alice, clock)
 
 
@@ -186,13 +306,21 @@ def _crawl(client: FlaskClient, paths: list[tuple[str, str]]) -> list[str]:
 
 
 @pytest.mark.parametrize("persona", ["alice", "bob", "support_user"])
-def test_it_answers_every_page_without_a_server_error(app, client, workspace, persona, request):  # noqa: ANN001
+def test_it_answers_every_page_without_a_server_error(app, client, workspace, persona, request):
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash answers 500 rather than raising here
     paths = _paths(app, workspace)
     endpoints = {endpoint for endpoint, _path in paths}
     # The crawl must reach the id pages, not only the argument-free ones.
-    assert {"leads.show", "coach.conversation", "automation.show", "reports.show", "automation.outbox_message",
-            "health.support_workspace", "automation.step", "campaigns.show"} <= endpoints
+    assert {
+        "leads.show",
+        "coach.conversation",
+        "automation.show",
+        "reports.show",
+        "automation.outbox_message",
+        "health.support_workspace",
+        "automation.step",
+        "campaigns.show",
+    } <= endpoints
     login(client, request.getfixturevalue(persona))
     failures = _crawl(client, paths)
     assert not failures, "\n".join(failures)
@@ -200,11 +328,15 @@ def test_it_answers_every_page_without_a_server_error(app, client, workspace, pe
 
 def _pages(app: Flask, ids: dict[str, int]) -> list[tuple[str, str]]:
     """The crawled pages but /healthz (503 on purpose) and the downloads."""
-    return [(e, p) for e, p in _paths(app, ids) if e != "health.healthz" and not p.endswith((".csv", ".json", ".gif"))]
+    return [
+        (e, p)
+        for e, p in _paths(app, ids)
+        if e != "health.healthz" and not p.endswith((".csv", ".json", ".gif"))
+    ]
 
 
 @pytest.mark.parametrize("persona", ["alice", "support_user"])
-def test_it_survives_junk_query_strings(app, client, workspace, persona, request):  # noqa: ANN001
+def test_it_survives_junk_query_strings(app, client, workspace, persona, request):
     app.config["PROPAGATE_EXCEPTIONS"] = False
     login(client, request.getfixturevalue(persona))
     failures = []
@@ -215,26 +347,39 @@ def test_it_survives_junk_query_strings(app, client, workspace, persona, request
                 response.get_data()
                 response.close()
                 if response.status_code >= 500:
-                    failures.append(f"GET {path}?{str(query)[:120]} {headers or ''} answered {response.status_code}")
+                    failures.append(
+                        f"GET {path}?{str(query)[:120]} {headers or ''} answered {response.status_code}"
+                    )
     assert not failures, "\n".join(failures)
 
 
-def test_the_api_survives_junk_query_strings(app, client, workspace, alice, alice_org):  # noqa: ANN001
-    from webapp.services.accounts import membership
-    from webapp.services.api_keys import create_api_key
+def test_the_api_survives_junk_query_strings(app, client, workspace, alice, alice_org):
+    from webapp.services.accounts.api_keys import create_api_key
+    from webapp.services.accounts.people import membership
 
     app.config.update(PROPAGATE_EXCEPTIONS=False, SERVICE_TOKEN="crawl-service-token")
-    _row, key = create_api_key(db.session, membership(db.session, alice, alice_org.id), "Junk", now=START)
+    _row, key = create_api_key(
+        db.session, membership(db.session, alice, alice_org.id), "Junk", now=START
+    )
     db.session.commit()
-    api = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("api.") and "GET" in r.methods]
-    paths = [rule.build({a: workspace[a] for a in rule.arguments}, append_unknown=False)[1] for rule in api
-             if set(rule.arguments) <= set(workspace)]
+    api = [
+        r for r in app.url_map.iter_rules() if r.endpoint.startswith("api.") and "GET" in r.methods
+    ]
+    paths = [
+        rule.build({a: workspace[a] for a in rule.arguments}, append_unknown=False)[1]
+        for rule in api
+        if set(rule.arguments) <= set(workspace)
+    ]
     assert {"/api/v1/leads", "/api/v1/jobs", "/api/v1/automation/summary"} <= set(paths)
     failures = []
     for path in paths:
         for bearer in (key, "crawl-service-token", "junk"):
             for query in [{}, *JUNK]:
-                response = client.get(path, query_string=query, headers={"Authorization": f"Bearer {bearer}"})
+                response = client.get(
+                    path, query_string=query, headers={"Authorization": f"Bearer {bearer}"}
+                )
                 if response.status_code >= 500:
-                    failures.append(f"GET {path}?{str(query)[:120]} answered {response.status_code}")
+                    failures.append(
+                        f"GET {path}?{str(query)[:120]} answered {response.status_code}"
+                    )
     assert not failures, "\n".join(failures)

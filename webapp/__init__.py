@@ -7,10 +7,11 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp.config import load_config
-from webapp.db_setup import configure_engine
-from webapp.extensions import csrf, db, htmx, login_manager, migrate
+from webapp.core.config import load_config
+from webapp.core.db import configure_engine
+from webapp.core.extensions import csrf, db, htmx, login_manager, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -37,10 +38,20 @@ def create_app(config: dict | None = None) -> Flask:
         "database %s; scheduler %s; email: %s; SMS/WhatsApp: %s; AI: %s",
         make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True),
         "enabled" if app.config["SCHEDULER_ENABLED"] else "disabled in this process",
-        f"SMTP ({app.config['SMTP_HOST']}:{app.config['SMTP_PORT']})" if app.config.get("SMTP_HOST") else "outbox",
-        "Twilio" if app.config.get("TWILIO_ACCOUNT_SID") and app.config.get("TWILIO_FROM") else "outbox",
-        f"OpenAI ({app.config['OPENAI_MODEL']})" if app.config.get("OPENAI_API_KEY") else "built-in",
+        f"SMTP ({app.config['SMTP_HOST']}:{app.config['SMTP_PORT']})"
+        if app.config.get("SMTP_HOST")
+        else "outbox",
+        "Twilio"
+        if app.config.get("TWILIO_ACCOUNT_SID") and app.config.get("TWILIO_FROM")
+        else "outbox",
+        f"OpenAI ({app.config['OPENAI_MODEL']})"
+        if app.config.get("OPENAI_API_KEY")
+        else "built-in",
     )
+
+    if app.config.get("TRUSTED_PROXIES"):  # the client address from X-Forwarded-For (README)
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     with app.app_context():

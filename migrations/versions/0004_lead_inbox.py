@@ -21,14 +21,15 @@ Revises: 0002_autopilot
 Create Date: 2026-11-23 10:00:00.000000
 
 """
+
 import logging
 
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0004_lead_inbox'
-down_revision = '0002_autopilot'
+revision = "0004_lead_inbox"
+down_revision = "0002_autopilot"
 branch_labels = None
 depends_on = None
 
@@ -46,12 +47,12 @@ SQLITE_SEARCH = [
     "INSERT INTO lead_search(rowid, search_text) VALUES (new.id, new.search_text); END",
     "INSERT INTO lead_search(lead_search) VALUES ('rebuild')",
     # A common term is found faster by walking the newest-first order and testing each
-    # entry's text in the index itself, without reading the row (see webapp/services/lead_search.py).
+    # entry's text in the index itself, without reading the row (see webapp/services/leads/search.py).
     "CREATE INDEX ix_leads_search_walk ON leads (org_id, created_at, id, search_text)",
 ]
 
 
-def _create_sqlite_search(bind) -> None:  # noqa: ANN001
+def _create_sqlite_search(bind) -> None:
     try:
         with bind.begin_nested():
             for statement in SQLITE_SEARCH:
@@ -60,7 +61,7 @@ def _create_sqlite_search(bind) -> None:  # noqa: ANN001
         log.warning("lead search index not created (%s); the inbox search will scan", exc)
 
 
-def _create_postgres_search(bind) -> None:  # noqa: ANN001
+def _create_postgres_search(bind) -> None:
     try:
         with bind.begin_nested():
             bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -72,15 +73,23 @@ def _create_postgres_search(bind) -> None:  # noqa: ANN001
 
 
 def upgrade():
-    op.create_table('rate_limit_hits',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('bucket', sa.String(length=160), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_rate_limit_hits'))
+    op.create_table(
+        "rate_limit_hits",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("bucket", sa.String(length=160), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_limit_hits")),
     )
-    op.create_index('ix_rate_limit_hits_bucket_at', 'rate_limit_hits', ['bucket', 'at'], unique=False)
-    op.create_index('ix_leads_org_name', 'leads', ['org_id', 'full_name', 'id'], unique=False)
-    op.create_index('ix_leads_org_filters', 'leads', ['org_id', 'status', 'source', 'score', 'created_at'], unique=False)
+    op.create_index(
+        "ix_rate_limit_hits_bucket_at", "rate_limit_hits", ["bucket", "at"], unique=False
+    )
+    op.create_index("ix_leads_org_name", "leads", ["org_id", "full_name", "id"], unique=False)
+    op.create_index(
+        "ix_leads_org_filters",
+        "leads",
+        ["org_id", "status", "source", "score", "created_at"],
+        unique=False,
+    )
 
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
@@ -98,7 +107,7 @@ def downgrade():
         op.execute("DROP INDEX IF EXISTS ix_leads_search_walk")
     elif bind.dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_leads_search_trgm")
-    op.drop_index('ix_leads_org_filters', table_name='leads')
-    op.drop_index('ix_leads_org_name', table_name='leads')
-    op.drop_index('ix_rate_limit_hits_bucket_at', table_name='rate_limit_hits')
-    op.drop_table('rate_limit_hits')
+    op.drop_index("ix_leads_org_filters", table_name="leads")
+    op.drop_index("ix_leads_org_name", table_name="leads")
+    op.drop_index("ix_rate_limit_hits_bucket_at", table_name="rate_limit_hits")
+    op.drop_table("rate_limit_hits")

@@ -9,10 +9,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from tests.browser.conftest import shot, sign_in
-from webapp import clock
-from webapp.extensions import db
+from webapp.core import clock
+from webapp.core.extensions import db
 from webapp.models import ActivityLog, Organization, User
-from webapp.services.activity import PAGE_SIZE, log_activity
+from webapp.services.activity.log import PAGE_SIZE, log_activity
 
 # 30 rows besides sign-up's own: more than one page, so "Load more" appears.
 KINDS = {"contact.created": 20, "campaign.launched": 6, "email.sent": 4}
@@ -42,7 +42,7 @@ def _fill_feed(org: Organization, actor_id: int) -> int:
 
 
 def _types_shown(page: Page) -> set[str]:
-    return set(page.locator("#activity-feed .feed-item code.type").all_inner_texts())
+    return set(page.locator("#activity-feed .feed-item code.type").all_text_contents())
 
 
 def test_it_filters_by_type_in_place_and_loads_more(
@@ -87,3 +87,34 @@ def test_it_filters_by_type_in_place_and_loads_more(
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == total, "newest first, no repeats"
     assert page.evaluate("window.__sameDocument === true"), "Load more reloaded the whole page"
     shot(page, "activity-load-more")
+
+
+def test_repeats_read_as_one_plain_line_with_the_detail_folded_for_support(
+    live_server: str, page: Page, alice: User, alice_org: Organization
+) -> None:
+    """Seven identical `ai.fallback` rows in a row are one line "× 7"; the kind, the record
+    and the raw data are folded away under "For support", not shown as the line."""
+    now = clock.now() - timedelta(hours=1)
+    text = "OpenAI did not answer, so the built-in writer wrote this message."
+    for i in range(7):
+        log_activity(
+            db.session,
+            alice_org,
+            "ai.fallback",
+            text,
+            now=now + timedelta(minutes=i),
+            entity=("campaign", 4),
+            details={"error_class": "THIRD_PARTY_AUTH_FAILED"},
+        )
+    db.session.commit()
+    sign_in(page, live_server, alice)
+    page.goto(f"{live_server}/activity")
+    line = page.locator("#activity-feed .feed-item", has_text=text)
+    expect(line).to_have_count(1)
+    expect(line.locator(".repeat-count")).to_have_text("× 7")
+    for technical in ("ai.fallback", "THIRD_PARTY_AUTH_FAILED", "campaign #4"):
+        expect(line.get_by_text(technical)).to_be_hidden()
+    expect(line.locator("summary")).to_have_text("For support")
+    line.locator("summary").click()
+    expect(line.get_by_text("ai.fallback")).to_be_visible()
+    shot(page, "activity-repeats")

@@ -16,7 +16,7 @@ def _only_lead_id(org_id: int) -> int:
     from sqlalchemy import select
 
     from tests.browser.conftest import release_db
-    from webapp.extensions import db
+    from webapp.core.extensions import db
     from webapp.models import Lead
 
     lead_id = db.session.scalars(select(Lead.id).where(Lead.org_id == org_id)).one()
@@ -24,7 +24,9 @@ def _only_lead_id(org_id: int) -> int:
     return lead_id
 
 
-def _add_step(page: Page, channel: str, body: str, wait: str, unit: str, subject: str | None = None) -> None:
+def _add_step(
+    page: Page, channel: str, body: str, wait: str, unit: str, subject: str | None = None
+) -> None:
     page.get_by_role("button", name="+ Add a message").click()
     form = page.locator("#new-step form")
     expect(form).to_be_visible()
@@ -64,10 +66,20 @@ def test_it_builds_a_sequence_sends_it_and_shows_it_in_the_outbox(
     builder = page.url
     expect(page.get_by_text("Sequence created. Now write its messages.")).to_be_visible()
 
-    _add_step(page, "email", "Hi {{firstName|there}},\n\nThanks for joining us!", "0", "minutes",
-              subject="Welcome to {{companyName}}, {{firstName|there}}!")
-    _add_step(page, "sms", "Hi {{firstName|there}}, 10% off your first order this week.", "2", "days")
-    _add_step(page, "whatsapp", "Hello again {{firstName|there}}! Anything we can help with?", "7", "days")
+    _add_step(
+        page,
+        "email",
+        "Hi {{firstName|there}},\n\nThanks for joining us!",
+        "0",
+        "minutes",
+        subject="Welcome to {{companyName}}, {{firstName|there}}!",
+    )
+    _add_step(
+        page, "sms", "Hi {{firstName|there}}, 10% off your first order this week.", "2", "days"
+    )
+    _add_step(
+        page, "whatsapp", "Hello again {{firstName|there}}! Anything we can help with?", "7", "days"
+    )
     steps = page.locator("#sequence-steps li.step-card")
     expect(steps).to_have_count(3)
     expect(steps.nth(0)).to_contain_text("Right away, when the contact joins")
@@ -87,12 +99,18 @@ def test_it_builds_a_sequence_sends_it_and_shows_it_in_the_outbox(
 
     # Each step previews for a real contact, as they would receive it.
     page.goto(builder)
-    page.locator("#sequence-steps li.step-card").nth(0).get_by_role("button", name="Preview").click()
+    page.locator("#sequence-steps li.step-card").nth(0).get_by_role(
+        "button", name="Preview"
+    ).click()
     preview = page.locator(".step-preview.open")
     expect(preview.locator(".mail-subject")).to_have_text("Welcome to Alice Bakes, Ann!")
     expect(preview.get_by_label("Contact to preview for")).to_have_value(str(_only_lead_id(org_id)))
-    page.locator("#sequence-steps li.step-card").nth(1).get_by_role("button", name="Preview").click()
-    expect(page.locator("#sequence-steps li.step-card").nth(1)).to_contain_text("has no mobile number, so this message cannot reach them")
+    page.locator("#sequence-steps li.step-card").nth(1).get_by_role(
+        "button", name="Preview"
+    ).click()
+    expect(page.locator("#sequence-steps li.step-card").nth(1)).to_contain_text(
+        "has no mobile number, so this message cannot reach them"
+    )
     shot(page, "automation-preview")
 
     page.goto(f"{live_server}/automation")
@@ -123,6 +141,29 @@ def test_it_builds_a_sequence_sends_it_and_shows_it_in_the_outbox(
     page.get_by_role("link", name="Welcome series").click()
     page.get_by_role("button", name="Finish").click()
     expect(page.locator(".flash")).to_contain_text("Finishing: nobody new is enrolled")
-    expect(page.locator(".sequence-head")).to_contain_text("completes once its last queued message is sent")
+    expect(page.locator(".sequence-head")).to_contain_text(
+        "completes once its last queued message is sent"
+    )
     expect(page.get_by_role("button", name="Finish")).to_have_count(0)
     shot(page, "automation-finishing")
+
+
+def test_a_double_click_on_create_makes_one_sequence(
+    live_server: str, page: Page, alice: User, alice_org: Organization
+) -> None:
+    from sqlalchemy import func, select
+
+    from tests.browser.conftest import release_db
+    from webapp.core.extensions import db
+    from webapp.models import Campaign
+
+    org_id = alice_org.id
+    sign_in(page, live_server, alice)
+    page.goto(f"{live_server}/automation/new")
+    page.get_by_label("Name").fill("Welcome series")
+    page.get_by_role("button", name="Create and add messages").dblclick()
+    page.wait_for_url(f"{live_server}/automation/*/edit")
+    expect(page.get_by_text("Sequence created. Now write its messages.")).to_be_visible()
+    release_db()
+    count = select(func.count()).select_from(Campaign).where(Campaign.org_id == org_id)
+    assert db.session.scalar(count) == 1

@@ -6,10 +6,10 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import release_db, shot, sign_in
-from webapp.clock import system_now
-from webapp.extensions import db
+from webapp.core.clock import system_now
+from webapp.core.extensions import db
 from webapp.models import Organization, User
-from webapp.services.leads import capture_lead
+from webapp.services.leads.capture import capture_lead
 
 RUN_TIMEOUT_MS = 15_000
 

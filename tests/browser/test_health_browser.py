@@ -12,15 +12,16 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import release_db, shot, sign_in
 from tests.fakes import twilio_server
 from tests.fakes.twilio_server import use_twilio
-from webapp.extensions import db
-from webapp.integrations.delivery import OutgoingMessage, open_channel
+from webapp.core.extensions import db
+from webapp.integrations.delivery import OutgoingMessage
 from webapp.integrations.resilience import IntegrationError
 from webapp.models import Organization, User
+from webapp.services.connections.channels import open_channel
 
 fake_twilio = twilio_server.fake_twilio  # the fixture
 
 
-def send_sms(org_id: int, clock=lambda: datetime.now(UTC)):  # noqa: ANN001, ANN201
+def send_sms(org_id: int, clock=lambda: datetime.now(UTC)):
     message = OutgoingMessage(
         channel="sms", to="+14155552671", text="Your table is ready.", org_id=org_id
     )
@@ -86,9 +87,14 @@ def test_the_dashboard_widget_turns_unhealthy_and_back(
 def test_support_sees_every_workspace_worst_first(
     live_server: str, page: Page, alice_org: Organization, charlie: User, support_user: User
 ) -> None:
-    from tests.test_health_pages import open_twilio_breaker
+    from tests.ops.test_health_pages import open_twilio_breaker
+    from webapp.core import clock
+    from webapp.core.extensions import db
+    from webapp.services.ops.health_rows import refresh_health_rows
 
     open_twilio_breaker(alice_org)
+    refresh_health_rows(db.session, now=clock.now())  # what the health job does
+    db.session.commit()
     sign_in(page, live_server, support_user)
     page.goto(f"{live_server}/support/health")
     first = page.locator("#support-health tbody tr").first

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import release_db, shot, sign_in
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models import Lead, LeadEvent, Organization, User
 
 CSV = (

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import shot, sign_in
-from tests.test_reports import add_leads, add_metric, make_campaign
-from webapp.extensions import db
+from tests.reporting.test_reports import add_leads, add_metric, make_campaign
+from webapp.core.extensions import db
 from webapp.models import Organization, User
-from webapp.services import reports
+from webapp.services.reporting import reports
 
 RUN_TIMEOUT_MS = 15_000
 

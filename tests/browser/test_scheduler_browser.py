@@ -9,6 +9,7 @@ from webapp.models import User
 
 RUN_TIMEOUT_MS = 10_000  # the row polls every 2 s while the run is going
 
+
 def test_it_runs_housekeeping_now_and_updates_the_row_in_place(
     live_server: str, page: Page, alice: User
 ) -> None:

@@ -1,8 +1,10 @@
 """A small OpenAI-compatible HTTP server on 127.0.0.1 for tests with the real `openai` client.
 
-Script what it answers, one item per request to `POST /v1/chat/completions`:
+Script what it answers, one item per request to `POST /v1/chat/completions`,
+`/v1/images/generations` or `/v1/audio/speech` (one queue, in the order requests come):
 
     server.script(reply_json({...}), reply_text("not json"), reply_status(401))
+    server.script(reply_image(png_bytes), reply_audio(wav_bytes))
 
 When the script runs out, `default` answers (a 500 unless set). Every request is kept in
 `server.requests` (path, headers, parsed JSON body) so tests can count the POSTs.
@@ -10,6 +12,7 @@ When the script runs out, `default` answers (a 500 unless set). Every request is
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -25,6 +28,8 @@ class Reply:
     body: dict
     delay: float = 0.0  # seconds to wait before answering (timeouts)
     before: Callable[[], None] | None = None  # runs while the client waits (concurrency checks)
+    raw: bytes | None = None  # a non-JSON body (speech), sent as `content_type`
+    content_type: str = "application/json"
 
 
 def reply_text(
@@ -73,6 +78,22 @@ def reply_status(status: int, message: str | None = None) -> Reply:
     )
 
 
+def reply_image(png: bytes) -> Reply:
+    """A 200 from the images API with one base64 picture."""
+
+    return Reply(
+        200, {"created": 1_790_000_000, "data": [{"b64_json": base64.b64encode(png).decode()}]}
+    )
+
+
+def reply_audio(wav: bytes) -> Reply:
+    """A 200 from the speech API: the audio bytes themselves."""
+    return Reply(200, {}, raw=wav, content_type="audio/wav")
+
+
+ROUTES = ("/chat/completions", "/images/generations", "/audio/speech")
+
+
 @dataclass
 class Recorded:
     method: str
@@ -93,7 +114,7 @@ class FakeOpenAI:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 try:
@@ -109,11 +130,11 @@ class FakeOpenAI:
                     reply.before()
                 if reply.delay:
                     time.sleep(reply.delay)
-                if not self.path.rstrip("/").endswith("/chat/completions"):
+                if not self.path.rstrip("/").endswith(ROUTES):
                     reply = reply_status(404, f"No route {self.path}")
-                payload = json.dumps(reply.body).encode()
+                payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)

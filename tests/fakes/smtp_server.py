@@ -60,36 +60,42 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: ANN001, ANN201, N802
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.sink.answer_mail:
             return self.sink.answer_mail
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201, N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.sink.reject_recipients:
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):
         if self.sink.data_delay:
             await asyncio.sleep(self.sink.data_delay)
         content = envelope.original_content or envelope.content
         if isinstance(content, str):
             content = content.encode()
         found = MESSAGE_ID.search(content.split(b"\r\n\r\n", 1)[0])
-        received = Received(envelope.mail_from, list(envelope.rcpt_tos), content,
-                            found.group(1).decode() if found else None)
+        received = Received(
+            envelope.mail_from,
+            list(envelope.rcpt_tos),
+            content,
+            found.group(1).decode() if found else None,
+        )
         with self.sink.arrived:
             self.sink.messages.append(received)
             self.sink.arrived.notify_all()
+        if self.sink.reply_delay:  # received, not yet confirmed: a kill now loses the 250
+            await asyncio.sleep(self.sink.reply_delay)
         return "250 Message accepted for delivery"
 
 
 class _Controller(Controller):
-    def __init__(self, sink: SmtpSink, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, sink: SmtpSink, **kwargs) -> None:
         self.sink = sink
         super().__init__(_Handler(sink), hostname="127.0.0.1", port=sink.port, **kwargs)
 
@@ -112,6 +118,7 @@ class SmtpSink:
         self.reject_auth = False
         self.credentials: tuple[str, str] | None = None
         self.data_delay = 0.0
+        self.reply_delay = 0.0
         self._servers: list[SMTP] = []
         self._controller: _Controller | None = None
 
@@ -120,7 +127,9 @@ class SmtpSink:
     def start(self) -> SmtpSink:
         kwargs: dict = {"ready_timeout": 10.0, "decode_data": False}
         if self.credentials is not None or self.reject_auth:
-            kwargs.update(authenticator=self._authenticate, auth_require_tls=False, auth_required=False)
+            kwargs.update(
+                authenticator=self._authenticate, auth_require_tls=False, auth_required=False
+            )
         self._controller = _Controller(self, **kwargs)
         self._controller.start()
         self.connections = 0  # start() itself connects once to check the server is up
@@ -145,7 +154,7 @@ class SmtpSink:
         self.stop()
         self.start()
 
-    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         ok = (
             not self.reject_auth
             and self.credentials is not None
@@ -206,11 +215,16 @@ def smtp_sink() -> Iterator[SmtpSink]:
         sink.stop()
 
 
-def use_smtp(app, sink: SmtpSink, **overrides) -> None:  # noqa: ANN001, ANN003
+def use_smtp(app, sink: SmtpSink, **overrides) -> None:
     """Point the app's SMTP settings at `sink` (plain SMTP on loopback, short timeouts)."""
     app.config.update(
-        SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port, SMTP_STARTTLS=False, SMTP_SSL=False,
-        SMTP_USERNAME=None, SMTP_PASSWORD=None, SMTP_FROM="Alice Bakes <hello@alicebakes.example>",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=sink.port,
+        SMTP_STARTTLS=False,
+        SMTP_SSL=False,
+        SMTP_USERNAME=None,
+        SMTP_PASSWORD=None,
+        SMTP_FROM="Alice Bakes <hello@alicebakes.example>",
         SMTP_TIMEOUT_SECONDS=5,
     )
     app.config.update(overrides)

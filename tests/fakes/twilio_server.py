@@ -79,7 +79,9 @@ class FakeTwilio:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.state = _State()
-        self.state.accounts[account_sid] = self._account(account_sid, auth_token, "Main account", None)
+        self.state.accounts[account_sid] = self._account(
+            account_sid, auth_token, "Main account", None
+        )
         self.requests: list[Recorded] = []
         self.failures: deque[Failure] = deque()
         self.delays: deque[float] = deque()
@@ -122,8 +124,15 @@ class FakeTwilio:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def fail_next(self, status: int, *, code: int | None = None, message: str | None = None,
-                  retry_after: float | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        status: int,
+        *,
+        code: int | None = None,
+        message: str | None = None,
+        retry_after: float | None = None,
+        times: int = 1,
+    ) -> None:
         for _ in range(times):
             self.failures.append(Failure(status, code, message, retry_after))
 
@@ -133,7 +142,9 @@ class FakeTwilio:
 
     def set_status(self, sid: str, status: str, error_code: int | None = None) -> None:
         with self.lock:
-            self.state.messages[sid].update(status=status, error_code=error_code, date_updated=_now())
+            self.state.messages[sid].update(
+                status=status, error_code=error_code, date_updated=_now()
+            )
 
     def posted(self, suffix: str = "/Messages.json") -> list[Recorded]:
         return [r for r in self.requests if r.method == "POST" and r.path.endswith(suffix)]
@@ -146,9 +157,16 @@ class FakeTwilio:
 
     def _account(self, sid: str, token: str, name: str, owner: str | None) -> dict:
         return {
-            "sid": sid, "auth_token": token, "friendly_name": name, "status": "active", "type": "Full",
-            "owner_account_sid": owner or sid, "date_created": _now(), "date_updated": _now(),
-            "uri": f"{API}/Accounts/{sid}.json", "subresource_uris": {},
+            "sid": sid,
+            "auth_token": token,
+            "friendly_name": name,
+            "status": "active",
+            "type": "Full",
+            "owner_account_sid": owner or sid,
+            "date_created": _now(),
+            "date_updated": _now(),
+            "uri": f"{API}/Accounts/{sid}.json",
+            "subresource_uris": {},
         }
 
     def _authorised(self, auth: tuple[str, str] | None, account: str) -> bool:
@@ -159,7 +177,9 @@ class FakeTwilio:
         own = user == account and self.state.accounts.get(account, {}).get("auth_token") == token
         return master or own
 
-    def handle(self, method: str, path: str, query: dict, form: dict, auth: tuple[str, str] | None) -> tuple[int, dict, dict]:
+    def handle(
+        self, method: str, path: str, query: dict, form: dict, auth: tuple[str, str] | None
+    ) -> tuple[int, dict, dict]:
         """(status, body, headers) for one request; the routing of the fake API."""
         with self.lock:
             self.requests.append(Recorded(method, path, query, form, auth))
@@ -171,12 +191,18 @@ class FakeTwilio:
                 if auth is None or auth != (self.account_sid, self.auth_token):
                     return _error(401, 20003, "Authenticate")
                 sid = _sid("AC")
-                self.state.accounts[sid] = self._account(sid, secrets.token_hex(16), form.get("FriendlyName", sid), self.account_sid)
+                self.state.accounts[sid] = self._account(
+                    sid, secrets.token_hex(16), form.get("FriendlyName", sid), self.account_sid
+                )
                 return 201, self.state.accounts[sid], {}
             if parts == ["Accounts.json"] and method == "GET":
                 if auth is None or auth != (self.account_sid, self.auth_token):
                     return _error(401, 20003, "Authenticate")
-                rows = [a for a in self.state.accounts.values() if a["owner_account_sid"] == self.account_sid]
+                rows = [
+                    a
+                    for a in self.state.accounts.values()
+                    if a["owner_account_sid"] == self.account_sid
+                ]
                 if query.get("FriendlyName"):
                     rows = [a for a in rows if a["friendly_name"] == query["FriendlyName"]]
                 return 200, _page("accounts", rows, f"{API}/Accounts.json"), {}
@@ -186,25 +212,42 @@ class FakeTwilio:
             if not self._authorised(auth, account):
                 return _error(401, 20003, "Authenticate")
             if account not in self.state.accounts:
-                return _error(404, 20404, f"The requested resource /Accounts/{account} was not found")
+                return _error(
+                    404, 20404, f"The requested resource /Accounts/{account} was not found"
+                )
             return self._route(method, account, parts[2:], query, form)
 
-    def _route(self, method: str, account: str, rest: list[str], query: dict, form: dict) -> tuple[int, dict, dict]:
+    def _route(
+        self, method: str, account: str, rest: list[str], query: dict, form: dict
+    ) -> tuple[int, dict, dict]:
         if not rest:
             return 200, self.state.accounts[account], {}
         if rest == ["Messages.json"]:
-            return self._create_message(account, form) if method == "POST" else self._list_messages(account, query)
+            return (
+                self._create_message(account, form)
+                if method == "POST"
+                else self._list_messages(account, query)
+            )
         if len(rest) == 2 and rest[0] == "Messages":
             message = self.state.messages.get(rest[1].removesuffix(".json"))
             if message is None or message["account_sid"] != account:
                 return _error(404, 20404, "The requested resource was not found")
             return 200, message, {}
         if len(rest) == 3 and rest[0] == "AvailablePhoneNumbers":
-            numbers = [{"phone_number": n, "friendly_name": n, "iso_country": rest[1], "capabilities":
-                        {"sms": True, "mms": False, "voice": True}} for n in self.available]
+            numbers = [
+                {
+                    "phone_number": n,
+                    "friendly_name": n,
+                    "iso_country": rest[1],
+                    "capabilities": {"sms": True, "mms": False, "voice": True},
+                }
+                for n in self.available
+            ]
             return 200, {"available_phone_numbers": numbers, "uri": "/".join(rest)}, {}
         if rest == ["IncomingPhoneNumbers.json"]:
-            return self._buy_number(account, form) if method == "POST" else self._list_numbers(account)
+            return (
+                self._buy_number(account, form) if method == "POST" else self._list_numbers(account)
+            )
         if len(rest) == 2 and rest[0] == "IncomingPhoneNumbers":
             number = self.state.numbers.get(rest[1].removesuffix(".json"))
             if number is None or number["account_sid"] != account:
@@ -226,11 +269,26 @@ class FakeTwilio:
         sid = _sid("SM")
         now = _now()
         message = {
-            "sid": sid, "account_sid": account, "api_version": "2010-04-01", "to": to, "from": form["From"],
-            "body": form.get("Body", ""), "status": "queued", "direction": "outbound-api", "num_segments": "1",
-            "num_media": "0", "price": None, "price_unit": "USD", "error_code": None, "error_message": None,
-            "messaging_service_sid": None, "date_created": now, "date_updated": now, "date_sent": now,
-            "status_callback": form.get("StatusCallback"), "uri": f"{API}/Accounts/{account}/Messages/{sid}.json",
+            "sid": sid,
+            "account_sid": account,
+            "api_version": "2010-04-01",
+            "to": to,
+            "from": form["From"],
+            "body": form.get("Body", ""),
+            "status": "queued",
+            "direction": "outbound-api",
+            "num_segments": "1",
+            "num_media": "0",
+            "price": None,
+            "price_unit": "USD",
+            "error_code": None,
+            "error_message": None,
+            "messaging_service_sid": None,
+            "date_created": now,
+            "date_updated": now,
+            "date_sent": now,
+            "status_callback": form.get("StatusCallback"),
+            "uri": f"{API}/Accounts/{account}/Messages/{sid}.json",
             "subresource_uris": {"media": f"{API}/Accounts/{account}/Messages/{sid}/Media.json"},
         }
         self.state.messages[sid] = message
@@ -251,16 +309,30 @@ class FakeTwilio:
             return _error(400, 21422, f"PhoneNumber {wanted} is not available.")
         self.available.remove(wanted)
         sid = _sid("PN")
-        number = {"sid": sid, "account_sid": account, "phone_number": wanted, "friendly_name": wanted,
-                  "capabilities": {"sms": True, "voice": True}, "date_created": _now(),
-                  "uri": f"{API}/Accounts/{account}/IncomingPhoneNumbers/{sid}.json"}
+        number = {
+            "sid": sid,
+            "account_sid": account,
+            "phone_number": wanted,
+            "friendly_name": wanted,
+            "capabilities": {"sms": True, "voice": True},
+            "date_created": _now(),
+            "uri": f"{API}/Accounts/{account}/IncomingPhoneNumbers/{sid}.json",
+        }
         number.update({_snake(k): v for k, v in form.items() if k != "PhoneNumber"})
         self.state.numbers[sid] = number
         return 201, number, {}
 
     def _list_numbers(self, account: str) -> tuple[int, dict, dict]:
         rows = [n for n in self.state.numbers.values() if n["account_sid"] == account]
-        return 200, _page("incoming_phone_numbers", rows, f"{API}/Accounts/{account}/IncomingPhoneNumbers.json"), {}
+        return (
+            200,
+            _page(
+                "incoming_phone_numbers",
+                rows,
+                f"{API}/Accounts/{account}/IncomingPhoneNumbers.json",
+            ),
+            {},
+        )
 
 
 def _snake(name: str) -> str:
@@ -268,14 +340,31 @@ def _snake(name: str) -> str:
 
 
 def _page(key: str, rows: list[dict], uri: str) -> dict:
-    return {key: rows, "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None,
-            "page": 0, "page_size": 50, "start": 0, "end": max(len(rows) - 1, 0), "uri": uri}
+    return {
+        key: rows,
+        "first_page_uri": uri,
+        "next_page_uri": None,
+        "previous_page_uri": None,
+        "page": 0,
+        "page_size": 50,
+        "start": 0,
+        "end": max(len(rows) - 1, 0),
+        "uri": uri,
+    }
 
 
-def _error(status: int, code: int | None = None, message: str | None = None,
-           retry_after: float | None = None) -> tuple[int, dict, dict]:
-    body = {"status": status, "code": code, "message": message or f"Fake Twilio answered {status}.",
-            "more_info": f"https://www.twilio.com/docs/errors/{code}" if code else None}
+def _error(
+    status: int,
+    code: int | None = None,
+    message: str | None = None,
+    retry_after: float | None = None,
+) -> tuple[int, dict, dict]:
+    body = {
+        "status": status,
+        "code": code,
+        "message": message or f"Fake Twilio answered {status}.",
+        "more_info": f"https://www.twilio.com/docs/errors/{code}" if code else None,
+    }
     headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
     return status, body, headers
 
@@ -322,13 +411,13 @@ def _handler(server: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._serve("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._serve("POST")
 
-        def do_DELETE(self) -> None:  # noqa: N802
+        def do_DELETE(self) -> None:
             self._serve("DELETE")
 
     return Handler
@@ -343,10 +432,14 @@ def fake_twilio() -> Iterator[FakeTwilio]:
         server.stop()
 
 
-def use_twilio(app, server: FakeTwilio, **overrides) -> None:  # noqa: ANN001, ANN003
+def use_twilio(app, server: FakeTwilio, **overrides) -> None:
     """Point the app's TWILIO_* settings at the fake (and its credentials)."""
     app.config.update(
-        TWILIO_ACCOUNT_SID=server.account_sid, TWILIO_AUTH_TOKEN=server.auth_token, TWILIO_FROM=FROM_NUMBER,
-        TWILIO_WHATSAPP_FROM=None, TWILIO_API_BASE=server.base_url, TWILIO_TIMEOUT_SECONDS=5,
+        TWILIO_ACCOUNT_SID=server.account_sid,
+        TWILIO_AUTH_TOKEN=server.auth_token,
+        TWILIO_FROM=FROM_NUMBER,
+        TWILIO_WHATSAPP_FROM=None,
+        TWILIO_API_BASE=server.base_url,
+        TWILIO_TIMEOUT_SECONDS=5,
     )
     app.config.update(overrides)

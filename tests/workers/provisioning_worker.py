@@ -1,12 +1,13 @@
-"""A real setup-runner process for tests/test_provisioning_processes.py.
+"""A real setup-runner process for tests/provisioning/test_provisioning_processes.py.
 
     python -m tests.workers.provisioning_worker --url URL --twilio BASE --org ID --owner NAME --ready FILE
 
 Builds the app on the given database with the fake Twilio's master credentials, writes
-`--ready`, then calls `provisioning.run_due` for the workspace with the real wall clock
-until its latest run has ended (succeeded, or failed with no retry left), or the timeout
-passes. A run leased by a killed process is taken over once its lease (`--lease`
-seconds) expires. Exit codes: 0 finished, 2 the timeout passed.
+`--ready`, then calls `provisioning.run_due` (the work engine's worker for setup steps)
+for the workspace with the real wall clock until its latest run has ended (succeeded, or
+failed with no retry left), or the timeout passes. A step whose job a killed process
+leased is taken over once the lease (`--lease` seconds, PROVISIONING_LEASE_SECONDS)
+expires. Exit codes: 0 finished, 2 the timeout passed.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from pathlib import Path
 
 from jobs.cli import build_app
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN
-from webapp.clock import system_now
-from webapp.extensions import db
-from webapp.services import provisioning
+from webapp.core.clock import system_now
+from webapp.core.extensions import db
+from webapp.services.provisioning import pipeline as provisioning
 
 
 def main() -> int:
@@ -67,7 +68,7 @@ def main() -> int:
                 db.session.remove()
             if ended:
                 return 0
-            time.sleep(0.2)  # leased by a process that may be dead: its lease will expire
+            time.sleep(0.2)  # a job leased by a process that may be dead: its lease will expire
         return 2
     finally:
         with app.app_context():

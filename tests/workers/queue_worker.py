@@ -1,4 +1,4 @@
-"""A real queue worker process for tests/test_queue_processes.py.
+"""A real queue worker process for tests/queue/test_queue_processes.py.
 
     python -m tests.workers.queue_worker MODE --url URL --owner NAME --ready FILE --go FILE …
 
@@ -27,8 +27,8 @@ from pathlib import Path
 
 from jobs.cli import build_app
 from webapp import queue
-from webapp.clock import system_now
-from webapp.extensions import db
+from webapp.core.clock import system_now
+from webapp.core.extensions import db
 
 
 def write_atomically(path: Path, text: str) -> None:

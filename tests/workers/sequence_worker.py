@@ -1,10 +1,10 @@
-"""A real sequence-dispatch worker process for tests/test_automation_reliability.py.
+"""A real sequence-dispatch worker process for tests/messaging/test_automation_reliability.py.
 
     python -m tests.workers.sequence_worker --url URL --smtp-port PORT --owner NAME --ready FILE --go FILE …
 
 Builds the app on the given database with SMTP pointed at 127.0.0.1:PORT, writes
 `--ready`, waits for the parent to create `--go` (a start barrier), then runs
-`automation.process_due` with the real wall clock until no sequence job is pending or
+`dispatch.process_due` with the real wall clock until no sequence job is pending or
 processing (jobs leased by a dead worker come back when their lease expires), or the
 timeout passes. Exit codes: 0 done, 2 the timeout passed.
 """
@@ -20,10 +20,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from jobs.cli import build_app
-from webapp.clock import system_now
-from webapp.extensions import db
+from webapp.core.clock import system_now
+from webapp.core.extensions import db
 from webapp.models import QueuedJob
-from webapp.services import automation
+from webapp.services.messaging import dispatch, step_jobs
 
 
 def main() -> int:
@@ -39,12 +39,22 @@ def main() -> int:
     args = parser.parse_args()
 
     deadline = time.monotonic() + args.timeout
-    app = build_app({
-        "SQLALCHEMY_DATABASE_URI": args.url, "SECRET_KEY": "test-secret", "LOG_LEVEL": "WARNING",
-        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": args.smtp_port, "SMTP_STARTTLS": False, "SMTP_SSL": False,
-        "SMTP_FROM": "Alice Bakes <hello@alicebakes.example>", "SMTP_TIMEOUT_SECONDS": 5, "EMAIL_PER_MINUTE": 0,
-        "AUTOMATION_BATCH_SIZE": args.batch, "AUTOMATION_LEASE_SECONDS": args.lease,
-    })
+    app = build_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": args.url,
+            "SECRET_KEY": "test-secret",
+            "LOG_LEVEL": "WARNING",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": args.smtp_port,
+            "SMTP_STARTTLS": False,
+            "SMTP_SSL": False,
+            "SMTP_FROM": "Alice Bakes <hello@alicebakes.example>",
+            "SMTP_TIMEOUT_SECONDS": 5,
+            "EMAIL_PER_MINUTE": 0,
+            "AUTOMATION_BATCH_SIZE": args.batch,
+            "AUTOMATION_LEASE_SECONDS": args.lease,
+        }
+    )
     with app.app_context():
         tmp = args.ready.with_name(args.ready.name + ".tmp")
         tmp.write_text(str(os.getpid()))
@@ -55,12 +65,18 @@ def main() -> int:
             time.sleep(0.01)
         try:
             while time.monotonic() < deadline:
-                result = automation.process_due(app, now=system_now(), owner=args.owner, test_mode=None)
+                result = dispatch.process_due(
+                    app, now=system_now(), owner=args.owner, test_mode=None
+                )
                 if result.batches:
                     continue
                 left = db.session.scalar(
-                    select(func.count()).select_from(QueuedJob)
-                    .where(QueuedJob.kind == automation.KIND, QueuedJob.status.in_(("pending", "processing")))
+                    select(func.count())
+                    .select_from(QueuedJob)
+                    .where(
+                        QueuedJob.kind == step_jobs.KIND,
+                        QueuedJob.status.in_(("pending", "processing")),
+                    )
                 )
                 db.session.commit()
                 if not left:

@@ -1,4 +1,4 @@
-"""A scheduler tick in a process of its own, for tests/test_scheduler_processes.py.
+"""A scheduler tick in a process of its own, for tests/jobs/test_scheduler_processes.py.
 
     python -m tests.workers.ticker URL JOB --out FILE --ready FILE --go PREFIX --result FILE \\
         --start ISO [--start ISO …] --epoch SECONDS [--sleep S] [--ttl S] [--heartbeat S]

@@ -7,6 +7,8 @@ contact costs nothing and says exactly what is wrong.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
@@ -15,6 +17,7 @@ from webapp.integrations.resilience import ErrorClass, IntegrationError
 WHATSAPP_PREFIX = "whatsapp:"
 
 
+@lru_cache(maxsize=1024)  # the channel checks, then the SMTP adapter again: one check
 def email_address(value: str | None) -> str:
     """The normalised address. Raises IntegrationError(INVALID_RECIPIENT) when unusable.
 
@@ -26,7 +29,9 @@ def email_address(value: str | None) -> str:
     try:
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise IntegrationError(f"Invalid email address {value!r}: {exc}", ErrorClass.INVALID_RECIPIENT) from exc
+        raise IntegrationError(
+            f"Invalid email address {value!r}: {exc}", ErrorClass.INVALID_RECIPIENT
+        ) from exc
 
 
 def phone_number(value: str | None, region: str | None = None) -> str:
@@ -39,10 +44,13 @@ def phone_number(value: str | None, region: str | None = None) -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        raise IntegrationError(f"Invalid phone number {value!r}: {exc}", ErrorClass.INVALID_RECIPIENT) from exc
+        raise IntegrationError(
+            f"Invalid phone number {value!r}: {exc}", ErrorClass.INVALID_RECIPIENT
+        ) from exc
     if not phonenumbers.is_valid_number(number):
         raise IntegrationError(
-            f"Invalid phone number {value!r}: not a number that can receive messages.", ErrorClass.INVALID_RECIPIENT
+            f"Invalid phone number {value!r}: not a number that can receive messages.",
+            ErrorClass.INVALID_RECIPIENT,
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -1,8 +1,13 @@
-"""The one door the sending engine uses to deliver a message, whatever the channel.
+"""The one door every outbound message goes through, whatever the channel: a sequence batch,
+a coach message, a weekly report or a health alert.
 
-    with open_channel(org_id, "email", engine=engine, clock=clock) as channel:
+    with open_channel(org_id, "email", settings=smtp, engine=engine, clock=clock) as channel:
         for message in batch:
             receipt = channel.send(message)   # SendReceipt, or raises IntegrationError
+
+`settings` is the provider's settings with the workspace's credentials, resolved by the
+connections service (`services.connections.channels.open_channel` does both); None means
+the local outbox.
 
 `send` checks the address first (an invalid one raises INVALID_RECIPIENT at once, with no
 provider call), then calls the provider under the (workspace, provider) circuit breaker.
@@ -20,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
@@ -28,16 +33,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from webapp.integrations import addresses
-from webapp.integrations.email import (
-    EmailMessageSpec,
-    OutboxBatch,
-    SendReceipt,
-    SmtpConnection,
-    message_id,
-    smtp_settings,
-)
+from webapp.integrations.email.mime import EmailMessageSpec, message_id
+from webapp.integrations.email.smtp import SmtpConnection, SmtpSettings
+from webapp.integrations.outbox import Outbox
+from webapp.integrations.receipts import SendReceipt
 from webapp.integrations.resilience import TRIPS_BREAKER, Breaker, CircuitOpen, IntegrationError
-from webapp.integrations.sms import OutboxSmsSender, TwilioSender, twilio_settings
+from webapp.integrations.twilio.messaging import TwilioSender, TwilioSettings
+
+ProviderSettings = SmtpSettings | TwilioSettings
 
 __all__ = [
     "ChannelSender",
@@ -47,7 +50,7 @@ __all__ = [
     "SendReceipt",
     "open_channel",
     "pacing_keys",
-    "provider_for",
+    "provider_name",
     "rate_per_minute",
     "status_callback_url",
 ]
@@ -71,15 +74,16 @@ class OutgoingMessage:
     org_id: int | None = None
     purpose: str = "sequence"
     test_mode: bool = False
+    verp: str | None = None  # email: the signed send id for the VERP return path
 
 
-def provider_for(channel: str, org_id: int | None = None) -> str:
-    """Who delivers `channel` for this workspace: "smtp" | "twilio" | "outbox"."""
-    if channel == "email":
-        return "smtp" if smtp_settings(org_id) is not None else "outbox"
-    if channel in ("sms", "whatsapp"):
-        return "twilio" if twilio_settings(org_id) is not None else "outbox"
-    raise ValueError(f"unknown channel {channel!r}")
+def provider_name(channel: str, settings: ProviderSettings | None) -> str:
+    """Who delivers `channel` with these settings: "smtp" | "twilio" | "outbox" (None)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    if settings is None:
+        return "outbox"
+    return "smtp" if channel == "email" else "twilio"
 
 
 def rate_per_minute(channel: str) -> float:
@@ -163,22 +167,27 @@ class _BatchBreaker:
 class ChannelSender:
     """Sends a batch of messages of one channel for one workspace. Use via `open_channel`."""
 
-    def __init__(self, org_id: int | None, channel: str, *, engine: Engine, clock: Callable[[], datetime]) -> None:
-        if channel not in CHANNELS:
-            raise ValueError(f"unknown channel {channel!r}")
+    def __init__(
+        self,
+        org_id: int | None,
+        channel: str,
+        *,
+        settings: ProviderSettings | None,
+        engine: Engine,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.provider = provider_name(channel, settings)
         self.org_id = org_id
         self.channel = channel
         self.engine = engine
         self.clock = clock
-        # Looked up once per channel (the workspace's credentials cost a query and a decryption).
-        self._settings = smtp_settings(org_id) if channel == "email" else twilio_settings(org_id)
-        self.provider = "outbox" if self._settings is None else "smtp" if channel == "email" else "twilio"
+        self._settings = settings
         self._transport: SmtpConnection | TwilioSender | None = None
-        self._outbox_email = OutboxBatch(engine, org_id, clock)
-        self._outbox_sms = OutboxSmsSender(engine, org_id, clock)
+        self._outbox = Outbox(engine, org_id, clock)
         self._guard: _BatchBreaker | None = None
         if self.provider != "outbox":
-            self._guard = _BatchBreaker(Breaker(engine, org_id or 0, self.provider), clock)
+            breaker = Breaker(engine, org_id or 0, self.provider)
+            self._guard = _BatchBreaker(breaker, clock)
 
     def _transport_for_provider(self) -> SmtpConnection | TwilioSender:
         if self._transport is None:
@@ -196,21 +205,60 @@ class ChannelSender:
         """
         if message.channel != self.channel:
             raise ValueError(f"a {self.channel} channel cannot send a {message.channel} message")
-        to = addresses.recipient(self.channel, message.to)
         if self.channel == "email":
             spec = EmailMessageSpec(
-                to=to, subject=message.subject, text=message.text, html=message.html,
-                headers=dict(message.headers), message_id=message.message_id or message_id(),
+                to=message.to,
+                subject=message.subject,
+                text=message.text,
+                html=message.html,
+                headers=dict(message.headers),
+                message_id=message.message_id or message_id(),
             )
-            if message.test_mode or self.provider == "outbox":
-                return self._outbox_email.send(spec, purpose=message.purpose, test_mode=message.test_mode, session=session)
-            return self._guarded(lambda: self._transport_for_provider().send(spec))
+            return self.send_email(
+                spec,
+                purpose=message.purpose,
+                test_mode=message.test_mode,
+                session=session,
+                verp=message.verp,
+            )
+        to = addresses.recipient(self.channel, message.to)
         if message.test_mode or self.provider == "outbox":
-            return self._outbox_sms.send(to, message.text, channel=self.channel, purpose=message.purpose,
-                                         test_mode=message.test_mode, session=session)
-        return self._guarded(lambda: self._transport_for_provider().send(
-            to, message.text, channel=self.channel, status_callback=message.status_callback,
-        ))
+            return self._outbox.send_text(
+                to,
+                message.text,
+                channel=self.channel,
+                purpose=message.purpose,
+                test_mode=message.test_mode,
+                session=session,
+            )
+        return self._guarded(
+            lambda: self._transport_for_provider().send(
+                to,
+                message.text,
+                channel=self.channel,
+                status_callback=message.status_callback,
+            )
+        )
+
+    def send_email(
+        self,
+        spec: EmailMessageSpec,
+        *,
+        purpose: str,
+        test_mode: bool = False,
+        session: Session | None = None,
+        verp: str | None = None,
+    ) -> SendReceipt:
+        """Deliver one built email (an email channel only), exactly like `send`: the address
+        checked first, then the outbox or SMTP under the breaker."""
+        if self.channel != "email":
+            raise ValueError(f"a {self.channel} channel cannot send an email")
+        spec = replace(spec, to=addresses.email_address(spec.to))
+        if test_mode or self.provider == "outbox":
+            return self._outbox.send_email(
+                spec, purpose=purpose, test_mode=test_mode, session=session
+            )
+        return self._guarded(lambda: self._transport_for_provider().send(spec, verp=verp))
 
     def _guarded(self, call: Callable[[], SendReceipt]) -> SendReceipt:
         assert self._guard is not None
@@ -234,7 +282,9 @@ class ChannelSender:
         transport = self._transport_for_provider()
         assert isinstance(transport, TwilioSender)
         to = addresses.recipient(self.channel, message.to)
-        return self._guarded(lambda: transport.find_recent(to, message.text, channel=self.channel, since=since))
+        return self._guarded(
+            lambda: transport.find_recent(to, message.text, channel=self.channel, since=since)
+        )
 
     def close(self) -> None:
         try:
@@ -247,14 +297,19 @@ class ChannelSender:
 
 @contextmanager
 def open_channel(
-    org_id: int | None, channel: str, *, engine: Engine, clock: Callable[[], datetime]
+    org_id: int | None,
+    channel: str,
+    *,
+    settings: ProviderSettings | None,
+    engine: Engine,
+    clock: Callable[[], datetime],
 ) -> Iterator[ChannelSender]:
     """A ChannelSender for a batch; its connection is closed and its outcome recorded at the end.
 
     Never hold a write transaction across the block: the breaker and the outbox write in
     short transactions of their own.
     """
-    sender = ChannelSender(org_id, channel, engine=engine, clock=clock)
+    sender = ChannelSender(org_id, channel, settings=settings, engine=engine, clock=clock)
     try:
         yield sender
     finally:

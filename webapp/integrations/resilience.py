@@ -9,7 +9,8 @@
 - Token buckets for "N per minute" pacing per provider and per workspace.
 
 State changes use short transactions of their own (never the caller's), so no lock is held
-across the network call they surround.
+across the network call they surround; the one exception is a caller's SQLite connection
+that already holds the write lock (see `Breaker`).
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from __future__ import annotations
 import enum
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.engine import Connection, Engine
 
-from webapp.db_setup import write_engine
+from webapp.core.db import dialect_insert, write_engine
 from webapp.models.integration import CircuitBreaker, TokenBucket
 
 T = TypeVar("T")
@@ -46,10 +48,17 @@ class ErrorClass(enum.StrEnum):
 
 
 # Retry (by the queue, with backoff) only what may succeed later by itself.
-RETRYABLE = frozenset({ErrorClass.TRANSIENT_NETWORK, ErrorClass.RATE_LIMITED, ErrorClass.INTEGRATION_OFFLINE})
+RETRYABLE = frozenset(
+    {ErrorClass.TRANSIENT_NETWORK, ErrorClass.RATE_LIMITED, ErrorClass.INTEGRATION_OFFLINE}
+)
 # Failures that say the provider (not this one message) is in trouble: they trip the breaker.
 TRIPS_BREAKER = frozenset(
-    {ErrorClass.TRANSIENT_NETWORK, ErrorClass.RATE_LIMITED, ErrorClass.INTEGRATION_OFFLINE, ErrorClass.THIRD_PARTY_AUTH_FAILED}
+    {
+        ErrorClass.TRANSIENT_NETWORK,
+        ErrorClass.RATE_LIMITED,
+        ErrorClass.INTEGRATION_OFFLINE,
+        ErrorClass.THIRD_PARTY_AUTH_FAILED,
+    }
 )
 
 FIXES = {
@@ -66,7 +75,14 @@ FIXES = {
 class IntegrationError(Exception):
     """A failed call to an outside system, classified."""
 
-    def __init__(self, message: str, error_class: ErrorClass, *, retry_after: float | None = None, provider_code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        error_class: ErrorClass,
+        *,
+        retry_after: float | None = None,
+        provider_code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.error_class = ErrorClass(error_class)
         self.retry_after = retry_after
@@ -86,6 +102,14 @@ class CircuitOpen(IntegrationError):
         self.retry_at = retry_at
 
 
+class ProbeFailed(Exception):
+    """A connection test failed at `step`; `done` is what had worked before it."""
+
+    def __init__(self, step: str, done: list[str], error: IntegrationError) -> None:
+        super().__init__(str(error))
+        self.step, self.done, self.error = step, done, error
+
+
 def classify_exception(exc: BaseException) -> IntegrationError:
     """A generic mapping for exceptions an adapter did not map itself."""
     if isinstance(exc, IntegrationError):
@@ -97,34 +121,51 @@ def classify_exception(exc: BaseException) -> IntegrationError:
 
 @dataclass
 class Breaker:
-    """The circuit breaker of one (workspace, provider), backed by its row."""
+    """The circuit breaker of one (workspace, provider), backed by its row.
 
-    engine: Engine
+    With an Engine, each state change is a short write transaction of its own. With a
+    Connection (a caller's SQLite connection that already holds the one write lock, where a
+    transaction of its own would wait for the caller), each is a SAVEPOINT on it instead.
+    """
+
+    engine: Engine | Connection
     org_id: int
     provider: str
     threshold: int = FAILURE_THRESHOLD
     open_seconds: int = OPEN_SECONDS
 
-    def _ensure(self, conn, now: datetime) -> None:  # noqa: ANN001
-        dialect = self.engine.dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+    def _ensure(self, conn: Connection, now: datetime) -> None:
         conn.execute(
-            insert(CircuitBreaker)
-            .values(org_id=self.org_id, provider=self.provider, state="closed", consecutive_failures=0, updated_at=now)
+            dialect_insert(self.engine)(CircuitBreaker)
+            .values(
+                org_id=self.org_id,
+                provider=self.provider,
+                state="closed",
+                consecutive_failures=0,
+                updated_at=now,
+            )
             .on_conflict_do_nothing(index_elements=["org_id", "provider"])
         )
 
-    def _where(self):  # noqa: ANN202
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        if isinstance(self.engine, Connection):
+            with self.engine.begin_nested():
+                yield self.engine
+        else:
+            with write_engine(self.engine).begin() as conn:
+                yield conn
+
+    def _where(self) -> ColumnElement[bool]:
         return (CircuitBreaker.org_id == self.org_id) & (CircuitBreaker.provider == self.provider)
 
     def before_call(self, now: datetime) -> str | None:
         """Raise CircuitOpen while open. Returns a trial token when this call is the half-open trial."""
-        with write_engine(self.engine).begin() as conn:
+        with self._begin() as conn:
             self._ensure(conn, now)
-            row = conn.execute(select(CircuitBreaker.state, CircuitBreaker.retry_at).where(self._where())).one()
+            row = conn.execute(
+                select(CircuitBreaker.state, CircuitBreaker.retry_at).where(self._where())
+            ).one()
             if row.state == "closed":
                 return None
             if row.retry_at is not None and now < row.retry_at:
@@ -133,27 +174,44 @@ class Breaker:
             token = uuid.uuid4().hex
             won = conn.execute(
                 update(CircuitBreaker)
-                .where(self._where(), CircuitBreaker.state.in_(("open", "half_open")), CircuitBreaker.retry_at <= now)
-                .values(state="half_open", trial_owner=token, retry_at=now + timedelta(seconds=self.open_seconds), updated_at=now)
+                .where(
+                    self._where(),
+                    CircuitBreaker.state.in_(("open", "half_open")),
+                    CircuitBreaker.retry_at <= now,
+                )
+                .values(
+                    state="half_open",
+                    trial_owner=token,
+                    retry_at=now + timedelta(seconds=self.open_seconds),
+                    updated_at=now,
+                )
             ).rowcount
             if not won:
                 raise CircuitOpen(self.provider, row.retry_at or now)
             return token
 
     def record_success(self, now: datetime, duration_ms: int) -> None:
-        with write_engine(self.engine).begin() as conn:
+        with self._begin() as conn:
             self._ensure(conn, now)
             conn.execute(
-                update(CircuitBreaker).where(self._where()).values(
-                    state="closed", consecutive_failures=0, opened_at=None, retry_at=None, trial_owner=None,
-                    last_success_at=now, last_duration_ms=duration_ms, updated_at=now,
+                update(CircuitBreaker)
+                .where(self._where())
+                .values(
+                    state="closed",
+                    consecutive_failures=0,
+                    opened_at=None,
+                    retry_at=None,
+                    trial_owner=None,
+                    last_success_at=now,
+                    last_duration_ms=duration_ms,
+                    updated_at=now,
                 )
             )
 
     def record_failure(self, now: datetime, error: IntegrationError, duration_ms: int) -> str:
         """Count a failure; returns the breaker state afterwards."""
         trips = error.error_class in TRIPS_BREAKER
-        with write_engine(self.engine).begin() as conn:
+        with self._begin() as conn:
             self._ensure(conn, now)
             query = select(CircuitBreaker).where(self._where())
             if self.engine.dialect.name == "postgresql":
@@ -161,13 +219,22 @@ class Breaker:
             row = conn.execute(query).one()
             failures = row.consecutive_failures + 1 if trips else row.consecutive_failures
             values: dict = {
-                "consecutive_failures": failures, "last_failure_at": now, "last_error_class": str(error.error_class),
-                "last_error": str(error)[:1000], "last_duration_ms": duration_ms, "updated_at": now,
+                "consecutive_failures": failures,
+                "last_failure_at": now,
+                "last_error_class": str(error.error_class),
+                "last_error": str(error)[:1000],
+                "last_duration_ms": duration_ms,
+                "updated_at": now,
             }
             state = row.state
             if trips and (row.state == "half_open" or failures >= self.threshold):
                 state = "open"
-                values.update(state="open", opened_at=now, retry_at=now + timedelta(seconds=self.open_seconds), trial_owner=None)
+                values.update(
+                    state="open",
+                    opened_at=now,
+                    retry_at=now + timedelta(seconds=self.open_seconds),
+                    trial_owner=None,
+                )
             conn.execute(update(CircuitBreaker).where(self._where()).values(**values))
             return state
 
@@ -187,32 +254,26 @@ class Breaker:
         return result
 
 
-def breaker_states(engine: Engine, org_ids: list[int] | None = None) -> list[CircuitBreaker]:
-    from sqlalchemy.orm import Session
-
-    with Session(engine) as session:
-        query = select(CircuitBreaker).order_by(CircuitBreaker.org_id, CircuitBreaker.provider)
-        if org_ids is not None:
-            query = query.where(CircuitBreaker.org_id.in_(org_ids))
-        rows = list(session.scalars(query))
-        session.expunge_all()
-        return rows
-
-
-def take_tokens(engine: Engine, key: str, wanted: int, *, per_minute: float, now: datetime, burst: float | None = None) -> int:
+def take_tokens(
+    engine: Engine,
+    key: str,
+    wanted: int,
+    *,
+    per_minute: float,
+    now: datetime,
+    burst: float | None = None,
+) -> int:
     """Take up to `wanted` tokens from the bucket `key` refilled at `per_minute`.
 
     Returns how many were granted (0 when empty): callers send that many now and leave the
     rest for the next tick. One short write transaction per batch, not per message.
     """
     capacity = burst if burst is not None else max(per_minute, 1.0)
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     with write_engine(engine).begin() as conn:
         conn.execute(
-            insert(TokenBucket).values(key=key, tokens=capacity, updated_at=now).on_conflict_do_nothing(index_elements=["key"])
+            dialect_insert(engine)(TokenBucket)
+            .values(key=key, tokens=capacity, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
         )
         query = select(TokenBucket.tokens, TokenBucket.updated_at).where(TokenBucket.key == key)
         if engine.dialect.name == "postgresql":
@@ -221,7 +282,11 @@ def take_tokens(engine: Engine, key: str, wanted: int, *, per_minute: float, now
         elapsed = max((now - row.updated_at).total_seconds(), 0.0)
         tokens = min(capacity, row.tokens + elapsed * per_minute / 60.0)
         granted = int(min(wanted, tokens))
-        conn.execute(update(TokenBucket).where(TokenBucket.key == key).values(tokens=tokens - granted, updated_at=now))
+        conn.execute(
+            update(TokenBucket)
+            .where(TokenBucket.key == key)
+            .values(tokens=tokens - granted, updated_at=now)
+        )
         return granted
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
 ALERT_KINDS = ("queue_backed_up", "failure_rate", "ai_cost_spike", "delivery_rate")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
 # Optimisation thresholds; a workspace may override any of them (the seed's defaults).
@@ -27,10 +27,14 @@ class AutopilotConfig(db.Model):
     __tablename__ = "autopilot_configs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), unique=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), unique=True
+    )
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | active | paused
     business_description: Mapped[str] = mapped_column(Text, default="")
-    audience: Mapped[dict] = mapped_column(JSON, default=dict)  # who, where, market (b2b|b2c), interests
+    audience: Mapped[dict] = mapped_column(
+        JSON, default=dict
+    )  # who, where, market (b2b|b2c), interests
     monthly_budget: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     goals: Mapped[dict] = mapped_column(JSON, default=dict)  # primary, monthly_leads, notes
     strategy: Mapped[dict] = mapped_column(JSON, default=dict)  # channels[], messaging{}, planner
@@ -42,6 +46,11 @@ class AutopilotConfig(db.Model):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_optimized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # learning (weekly Bayesian re-split) | rules (the +/-20 % thresholds)
+    optimizer_mode: Mapped[str] = mapped_column(
+        String(16), default="learning", server_default="learning"
+    )
+    lead_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # set: counts leads
 
     org = relationship("Organization")
 
@@ -55,7 +64,9 @@ class AiCall(db.Model):
     __tablename__ = "ai_calls"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     purpose: Mapped[str] = mapped_column(String(40))  # strategy | report_insights | coach_message …
     provider: Mapped[str] = mapped_column(String(20))  # builtin | openai
     model: Mapped[str] = mapped_column(String(80))

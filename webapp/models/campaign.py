@@ -8,10 +8,20 @@ from decimal import Decimal
 from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
-CHANNELS = ("email", "sms", "whatsapp", "google_ads", "meta_ads", "seo", "content", "referral", "events")
+CHANNELS = (
+    "email",
+    "sms",
+    "whatsapp",
+    "google_ads",
+    "meta_ads",
+    "seo",
+    "content",
+    "referral",
+    "events",
+)
 
 
 class Campaign(db.Model):
@@ -24,10 +34,16 @@ class Campaign(db.Model):
     channel: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16), default="auto")  # auto | sequence
     auto_managed: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(16), default="active")  # draft | active | paused | completed
+    status: Mapped[str] = mapped_column(
+        String(16), default="active"
+    )  # draft | active | paused | completed
     monthly_budget: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     budget_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The marketing campaign this budget line is the paid-media part of, if any.
+    marketing_campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("marketing_campaigns.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -40,8 +56,12 @@ class CampaignTask(db.Model):
     __tablename__ = "campaign_tasks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(String(200))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -77,11 +97,15 @@ class BudgetChange(db.Model):
     __table_args__ = (Index("ix_budget_changes_campaign_at", "campaign_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     before: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     after: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    rule: Mapped[str] = mapped_column(String(40))  # initial | low_performance | high_performance | manual
+    rule: Mapped[str] = mapped_column(
+        String(40)
+    )  # initial | low_performance | high_performance | manual
     reason: Mapped[str] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

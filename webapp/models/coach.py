@@ -6,23 +6,37 @@ coaching message, by frequency and window) or "reply" (an answer to an incoming 
 `open_key` ("followup:<lead>" or "reply:<lead>") is set while a follow-up is pending or
 processing and cleared when it finishes: its unique index keeps at most one open follow-up
 of each kind per contact, whatever runs concurrently.
+
+Sending is the work engine's: each pending follow-up has a queue job ("coach.followup",
+coach/work.py) whose lease, attempts and lock key say who is sending it; the follow-up
+stays "pending" until the job finishes it (sent, skipped, failed).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
 COACH_AUDIENCES = ("all_contacts", "new_leads", "qualified")
 COACH_FREQUENCIES = ("daily", "three_per_week", "weekly")
 CONVERSATION_STATUSES = ("active", "opted_out", "stopped")
+CONVERSATION_CHANNELS = ("whatsapp", "sms", "web")
+CHAT_STATES = ("open", "escalated", "resolved")  # None: a coach-only thread, not in the chat inbox
+# One SMS or WhatsApp thread per contact and channel; web chats are one per visitor (cookie).
+THREAD_WHERE = "channel <> 'web'"
 FOLLOWUP_KINDS = ("followup", "reply")
-FOLLOWUP_STATUSES = ("pending", "processing", "sent", "skipped", "failed")
+FOLLOWUP_STATUSES = (
+    "pending",
+    "processing",
+    "sent",
+    "skipped",
+    "failed",
+)  # processing: before 0015
 
 
 class CoachSettings(db.Model):
@@ -47,28 +61,49 @@ class CoachSettings(db.Model):
 
 
 class Conversation(db.Model):
-    """The coach's WhatsApp thread with one contact. `lease_*`: the worker processing it."""
+    """One thread with one contact on one channel, shared by the WhatsApp coach and the
+    chatbot (web widget, SMS, WhatsApp). One worker writes to it at a time: the jobs of the
+    coach's follow-ups share the lock key "conversation:<id>" (coach/work.py).
+
+    `chat_state` is the chatbot's: open (the bot answers), escalated (a person handles it;
+    the bot stays quiet), resolved; None for a thread the chatbot never took part in. A web
+    chat has no contact until the visitor leaves an address; its visitor is known by the
+    SHA-256 of their conversation cookie (`visitor_key`)."""
 
     __tablename__ = "coach_conversations"
     __table_args__ = (
-        UniqueConstraint("org_id", "lead_id"),
+        Index(
+            "uq_coach_conversations_thread",
+            "org_id",
+            "channel",
+            "lead_id",
+            unique=True,
+            sqlite_where=text(THREAD_WHERE),
+            postgresql_where=text(THREAD_WHERE),
+        ),
         Index("ix_coach_conversations_org_last", "org_id", "last_message_at", "id"),
         Index("ix_coach_conversations_lead", "lead_id"),
+        Index("ix_coach_conversations_chat", "org_id", "chat_state", "last_message_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
-    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16), default="whatsapp")
+    visitor_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     phone: Mapped[str] = mapped_column(String(32), default="")
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_reason: Mapped[str | None] = mapped_column(Text)
+    chat_state: Mapped[str | None] = mapped_column(String(16))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalation_reason: Mapped[str | None] = mapped_column(String(40))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    misunderstood: Mapped[int] = mapped_column(Integer, default=0)  # in a row
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_outbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_preview: Mapped[str] = mapped_column(String(200), default="")
     message_count: Mapped[int] = mapped_column(Integer, default=0)
-    lease_owner: Mapped[str | None] = mapped_column(String(80))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -88,7 +123,7 @@ class ConversationMessage(db.Model):
     org_id: Mapped[int] = mapped_column(Integer)  # the conversation's
     direction: Mapped[str] = mapped_column(String(3))  # in | out
     body: Mapped[str] = mapped_column(Text, default="")
-    kind: Mapped[str | None] = mapped_column(String(16))  # out: followup | reply
+    kind: Mapped[str | None] = mapped_column(String(16))  # out: followup | reply | bot | staff
     provider: Mapped[str | None] = mapped_column(String(16))  # twilio | outbox (out), twilio (in)
     provider_sid: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(
@@ -96,6 +131,9 @@ class ConversationMessage(db.Model):
     )  # received | sent | delivered | failed
     ai_provider: Mapped[str | None] = mapped_column(String(16))  # builtin | openai
     followup_id: Mapped[int | None] = mapped_column(Integer)
+    intent: Mapped[str | None] = mapped_column(String(100))  # a bot message: what it understood
+    confidence: Mapped[float | None] = mapped_column(Float)
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # a staff message: who wrote it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -121,8 +159,6 @@ class CoachFollowup(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     error_class: Mapped[str | None] = mapped_column(String(40))
-    lease_owner: Mapped[str | None] = mapped_column(String(80))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     message_id: Mapped[int | None] = mapped_column(Integer)  # the ConversationMessage it produced
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,7 +1,7 @@
 """A workspace's own credentials for an integration (SMTP, Twilio, OpenAI), encrypted.
 
-`ciphertext` is a Fernet token of the JSON of the values (see webapp/services/credentials.py);
-`hint` holds only what may be shown back: masked secrets (••••cdef) and plain settings.
+`ciphertext` is a Fernet token of the JSON of the values (see webapp/services/connections/credentials.py);
+`hint` holds only what may be shown back: masked secrets (••••) and plain settings.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
-PROVIDERS = ("smtp", "twilio", "openai")
+PROVIDERS = ("smtp", "twilio", "openai", "google_ads", "meta_ads", "bounces", "email_hooks")
 
 
 class IntegrationCredential(db.Model):
@@ -23,7 +23,7 @@ class IntegrationCredential(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
-    provider: Mapped[str] = mapped_column(String(16))  # smtp | twilio | openai
+    provider: Mapped[str] = mapped_column(String(16))  # smtp | twilio | openai | bounces | …
     ciphertext: Mapped[str] = mapped_column(Text)
     hint: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
 
@@ -46,5 +46,3 @@ class TokenBucket(db.Model):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
 LEAD_STATUSES = ("new", "contacted", "qualified", "won", "lost")
@@ -44,7 +44,9 @@ class Lead(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))  # lower-cased
     phone: Mapped[str | None] = mapped_column(String(32))  # E.164
     company: Mapped[str] = mapped_column(String(200), default="")
-    source: Mapped[str] = mapped_column(String(40), default="manual")  # form | api | csv | manual | …
+    source: Mapped[str] = mapped_column(
+        String(40), default="manual"
+    )  # form | api | csv | manual | …
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="new")
     score: Mapped[int] = mapped_column(default=0)
@@ -75,7 +77,9 @@ class LeadEvent(db.Model):
     __table_args__ = (Index("ix_lead_events_lead_at", "lead_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text)
@@ -90,7 +94,9 @@ class ApiKey(db.Model):
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(80))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)

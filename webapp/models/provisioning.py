@@ -1,8 +1,9 @@
 """Provisioning: the workspace's plan, and the runs of the setup pipeline with their steps.
 
-A run is leased (`lease_owner`/`lease_until`, claimed with a compare-and-set UPDATE) so one
-process at a time works on a workspace's pipeline; each step keeps a JSON checkpoint so a
-crashed run resumes where it stopped and never buys a second number or subaccount.
+A run's steps are jobs of the work engine (webapp/services/provisioning/runner.py), whose
+leases and the workspace's lock key let one process at a time work on a workspace's
+pipeline; each step keeps a JSON checkpoint so a crashed run resumes where it stopped and
+never buys a second number or subaccount.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
 PLAN_STATUSES = ("active", "inactive", "past_due")
@@ -54,10 +55,8 @@ class ProvisioningRun(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     progress: Mapped[int] = mapped_column(Integer, default=0)  # 0–100: weights of finished steps
     current_step: Mapped[str | None] = mapped_column(String(40))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)  # retries used by the current step
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    lease_owner: Mapped[str | None] = mapped_column(String(120))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # times started or resumed
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a retry's job
     error: Mapped[str | None] = mapped_column(Text)
     fix: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
 
@@ -25,7 +25,9 @@ class WeeklyReport(db.Model):
     revenue: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     roi: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))  # None when nothing was spent
     top_channel: Mapped[str | None] = mapped_column(String(32))
-    summary: Mapped[dict] = mapped_column(JSON, default=dict)  # per channel, per day, week-over-week
+    summary: Mapped[dict] = mapped_column(
+        JSON, default=dict
+    )  # per channel, per day, week-over-week
     insights: Mapped[list] = mapped_column(JSON, default=list)
     recommendations: Mapped[list] = mapped_column(JSON, default=list)
     written_by: Mapped[str] = mapped_column(String(80), default="builtin")
@@ -48,6 +50,8 @@ class OutboxMessage(db.Model):
     body_html: Mapped[str | None] = mapped_column(Text)
     headers: Mapped[dict] = mapped_column(JSON, default=dict)
     message_id: Mapped[str | None] = mapped_column(String(200), index=True)
-    purpose: Mapped[str] = mapped_column(String(40), default="")  # weekly_report | sequence | coach …
+    purpose: Mapped[str] = mapped_column(
+        String(40), default=""
+    )  # weekly_report | sequence | coach …
     test_mode: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

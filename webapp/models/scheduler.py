@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
 
@@ -36,9 +36,7 @@ class JobRun(db.Model):
     job: Mapped[str] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(80))
     # Set when a person ran the job for one workspace; None for deployment-wide runs.
-    org_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     trigger: Mapped[str] = mapped_column(String(16))  # schedule | manual | cli | http
     status: Mapped[str] = mapped_column(String(16))  # running | succeeded | failed
     holder: Mapped[str] = mapped_column(String(120))
@@ -62,3 +60,13 @@ class SchedulerNode(db.Model):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HealthProbe(db.Model):
+    """The row `/healthz` writes (one small write in its own transaction) to prove that the
+    database still takes writes: a full disk or a read-only file still answers reads."""
+
+    __tablename__ = "health_probes"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
 STEP_CHANNELS = ("email", "sms", "whatsapp")
@@ -26,13 +26,17 @@ class SequenceStep(db.Model):
     __table_args__ = (Index("ix_sequence_steps_campaign_position", "campaign_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer, default=1)  # 1-based, in sending order
     channel: Mapped[str] = mapped_column(String(16), default="email")
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")
-    delay_value: Mapped[int] = mapped_column(Integer, default=0)  # after the previous step (or enrolment)
+    delay_value: Mapped[int] = mapped_column(
+        Integer, default=0
+    )  # after the previous step (or enrolment)
     delay_unit: Mapped[str] = mapped_column(String(16), default="days")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

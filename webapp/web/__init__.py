@@ -2,99 +2,130 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from importlib import import_module
+
 from flask import Flask, abort, g, render_template, request
+from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from webapp.db_setup import begin_write
-from webapp.extensions import db, login_manager
+from webapp.core import clock
+from webapp.core.db import run_unit
+from webapp.core.extensions import db, login_manager
 from webapp.models import User
+from webapp.services.accounts import sessions
 from webapp.web import htmx as hx
-from webapp.web.context import SAFE_METHODS, load_membership
+from webapp.web.context import SAFE_METHODS, load_membership, nav_for
+from webapp.web.once import guarded, register_once
 
-# Support may sign out and switch workspace; every other change is refused.
-SUPPORT_ALLOWED_WRITES = frozenset({"auth.logout", "workspace.switch"})
+# Support may sign out, switch workspace and change their password; nothing else.
+SUPPORT_ALLOWED_WRITES = frozenset({"auth.logout", "workspace.switch", "account.password"})
 
 NAV = [
     ("dashboard.index", "Dashboard"),
     ("leads.index", "Leads"),
-    ("campaigns.index", "Campaigns"),
+    ("segments.index", "Segments"),
+    ("marketing.index", "Campaigns"),  # marketing campaigns; the budget lines are a tab
+    ("assets.index", "Assets"),
+    ("broadcasts.index", "Broadcasts"),
     ("reports.index", "Reports"),
     ("automation.index", "Automation"),
+    ("workflows.index", "Workflows"),
     ("coach.index", "Coach"),
+    ("chat.inbox_page", "Chat"),
     ("activity.index", "Activity"),
     ("health.page", "Health"),
     ("workspace.settings", "Settings"),
 ]
 
 
+# Every area's blueprint module (each exposes `bp`). The order is free: areas talk through
+# signals (webapp/core/signals.py), connected when each blueprint is registered.
+BLUEPRINTS = (
+    "webapp.web.accounts.account",
+    "webapp.web.accounts.auth",
+    "webapp.web.accounts.workspace",
+    "webapp.web.activity.views",
+    "webapp.web.ads.views",
+    "webapp.web.assets.views",
+    "webapp.web.api.views",
+    "webapp.web.autopilot.dashboard",
+    "webapp.web.autopilot.views",
+    "webapp.web.autopilot.campaigns",
+    "webapp.web.broadcasts.views",
+    "webapp.web.coach.views",
+    "webapp.web.chat.views",
+    "webapp.web.chat.widget",
+    "webapp.web.connections.views",
+    "webapp.web.events.views",
+    "webapp.web.leads.views",
+    "webapp.web.leads.public",
+    "webapp.web.marketing.views",
+    "webapp.web.messaging.sequences",
+    "webapp.web.messaging.twilio_webhooks",
+    "webapp.web.messaging.tracking",
+    "webapp.web.ops.health",
+    "webapp.web.ops.scheduler",
+    "webapp.web.pending.views",
+    "webapp.web.provisioning.setup",
+    "webapp.web.provisioning.stripe_webhook",
+    "webapp.web.reporting.views",
+    "webapp.web.segments.views",
+    "webapp.web.workflows.views",
+    "webapp.web.brand.views",
+    "webapp.web.landing_pages.views",
+    "webapp.web.landing_pages.public",
+    "webapp.web.suppression.views",
+)
+
+
+ERROR_PAGES = (  # status, title, the message when the error carries none
+    (400, "Bad request", "The request could not be understood."),
+    (403, "Not allowed", "You don't have permission to do that."),
+    (404, "Not found", "There is nothing here. It may have been removed."),
+    (405, "Not allowed", "That action is not available here."),
+    (500, "Something went wrong", "An unexpected error happened; it has been logged."),
+)
+
+
 def register_web(app: Flask) -> None:
-    from webapp.web.activity.views import bp as activity_bp
-    from webapp.web.api.views import bp as api_bp
-    from webapp.web.auth.views import bp as auth_bp
-    from webapp.web.autopilot.views import bp as autopilot_bp
-    from webapp.web.dashboard.views import bp as dashboard_bp
     from webapp.web.filters import register_filters
-    from webapp.web.health.views import bp as health_bp
-    from webapp.web.pending.views import bp as pending_bp
-    from webapp.web.reports.views import bp as reports_bp
-    from webapp.web.scheduler.views import bp as scheduler_bp
-    from webapp.web.workspace.views import bp as workspace_bp
+    from webapp.web.input import register_input_rules
 
     register_filters(app)
-    for bp in (auth_bp, dashboard_bp, activity_bp, scheduler_bp, health_bp, workspace_bp, pending_bp, api_bp, autopilot_bp):
-        app.register_blueprint(bp)
-    from webapp.web.campaigns.views import bp as campaigns_bp
+    register_once(app)
+    register_input_rules(app)  # before the blueprints: their `<int:…>` are bounded ids
+    for module in BLUEPRINTS:
+        app.register_blueprint(import_module(module).bp)
+    for endpoint, view in app.view_functions.items():
+        app.view_functions[endpoint] = _rerun_on_conflict(view)
+    _register_login()
+    _register_request_hooks(app)
+    _register_error_pages(app)
 
-    app.register_blueprint(campaigns_bp)
-    app.register_blueprint(reports_bp)  # after campaigns: its demo hook reports on their results
-    from webapp.web.leads.public import bp as lead_form_bp
-    from webapp.web.leads.views import bp as leads_bp
 
-    app.register_blueprint(leads_bp)
-    app.register_blueprint(lead_form_bp)
-    from webapp.web.automation.views import bp as automation_bp
-
-    app.register_blueprint(automation_bp)
-    from webapp.web.coach.views import bp as coach_bp
-
-    app.register_blueprint(coach_bp)
-    from webapp.web.webhooks.views import bp as webhooks_bp
-
-    app.register_blueprint(webhooks_bp)
-    from webapp.web.track.views import bp as track_bp
-
-    app.register_blueprint(track_bp)
-    from webapp.web.integrations.views import bp as integrations_bp
-
-    app.register_blueprint(integrations_bp)
-    from webapp.web.billing.views import bp as billing_bp
-    from webapp.web.setup.views import bp as setup_bp
-
-    app.register_blueprint(setup_bp)  # also hooks setup into the wizard's activation
-    app.register_blueprint(billing_bp)
-
+def _register_login() -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_token: str) -> User | None:
+        return sessions.session_user(db.session, session_token, now=clock.now())
 
     @login_manager.unauthorized_handler
-    def unauthorized():  # noqa: ANN202
+    def unauthorized():
         return hx.unauthorized()
 
-    @app.before_request
-    def writes_take_the_write_lock():  # noqa: ANN202
-        # A request that changes something reads first; on SQLite it must hold the write
-        # lock from its first statement (see webapp/db_setup.py).
-        if request.method not in SAFE_METHODS:
-            begin_write(db.session)
+
+def _register_request_hooks(app: Flask) -> None:
+    """The support guard before each request, the layout's context, and forgetting the
+    request's membership after it."""
 
     @app.before_request
-    def support_reads_only():  # noqa: ANN202
+    def support_reads_only():
         if (
             request.method not in SAFE_METHODS
             and current_user.is_authenticated
@@ -107,34 +138,81 @@ def register_web(app: Flask) -> None:
     def layout_context() -> dict:
         membership = load_membership() if current_user.is_authenticated else None
         return {
-            "nav": NAV,
+            "nav": nav_for(NAV),
             "membership": membership,
             "current_org": membership.org if membership else None,
-            "workspaces": [m.org for m in current_user.memberships] if current_user.is_authenticated else [],
+            "workspaces": [m.org for m in current_user.memberships]
+            if current_user.is_authenticated
+            else [],
         }
 
-    def error_page(status: int, title: str, default: str):  # noqa: ANN202
-        def handler(error):  # noqa: ANN001, ANN202
-            message = getattr(error, "description", None) or default
-            if hx.is_partial():
-                return hx.partial("errors/_error.html", status=status, title=title, message=message)
-            return render_template("errors/error.html", title=title, message=message), status
+    @app.teardown_request
+    def forget_membership(_exc):
+        g.pop("membership", None)
 
-        return handler
 
-    app.register_error_handler(400, error_page(400, "Bad request", "The request could not be understood."))
-    app.register_error_handler(403, error_page(403, "Not allowed", "You don't have permission to do that."))
-    app.register_error_handler(404, error_page(404, "Not found", "There is nothing here. It may have been removed."))
-    app.register_error_handler(405, error_page(405, "Not allowed", "That action is not available here."))
-    app.register_error_handler(500, error_page(500, "Something went wrong", "An unexpected error happened; it has been logged."))
+def _rerun_on_conflict(view: Callable) -> Callable:
+    """The view as one unit of work: run again, taking the write lock at its first statement,
+    if its reads went stale before its first write (SQLite; see webapp/core/db.py). The
+    retry starts from the request as it came: uploads rewound, the first attempt's
+    after-request callbacks dropped."""
+
+    @wraps(view)
+    def unit(*args, **kwargs):
+        ctx = request_ctx._get_current_object()
+        callbacks = len(ctx._after_request_functions)
+        attempts = 0
+
+        def attempt():
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                del ctx._after_request_functions[callbacks:]
+                for upload in request.files.values():
+                    upload.stream.seek(0)
+            return guarded(lambda: view(*args, **kwargs))
+
+        return run_unit(db.session, attempt)
+
+    return unit
+
+
+API_PREFIX = "/api/"
+API_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+
+
+def _error_page(status: int, title: str, default: str):
+    def handler(error):
+        if status == 500:
+            # The error may have left the session's transaction failed (a database error
+            # mid-flush): roll back, or the layout's own queries raise PendingRollbackError
+            # and the error page itself crashes. A session that cannot even roll back (its
+            # connection is gone) is dropped: the layout then starts from a fresh one.
+            try:
+                db.session.rollback()
+            except Exception:
+                db.session.remove()
+        message = getattr(error, "description", None) or default
+        if request.path.startswith(API_PREFIX):  # also when no API route matched the URL
+            from webapp.web.api.auth import api_error
+
+            return api_error(status, API_CODES.get(status, "server_error"), message)
+        if hx.is_partial():
+            return hx.partial("errors/_error.html", status=status, title=title, message=message)
+        return render_template("errors/error.html", title=title, message=message), status
+
+    return handler
+
+
+def _register_error_pages(app: Flask) -> None:
+    for status, title, default in ERROR_PAGES:
+        app.register_error_handler(status, _error_page(status, title, default))
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):  # noqa: ANN202
+    def csrf_error(error: CSRFError):
         message = "Your form expired or came from elsewhere. Reload the page and try again."
         if hx.is_partial():
-            return hx.partial("errors/_error.html", status=400, title="Please reload", message=message)
+            return hx.partial(
+                "errors/_error.html", status=400, title="Please reload", message=message
+            )
         return render_template("errors/error.html", title="Please reload", message=message), 400
-
-    @app.teardown_request
-    def forget_membership(_exc):  # noqa: ANN001, ANN202
-        g.pop("membership", None)

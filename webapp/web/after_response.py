@@ -20,11 +20,11 @@ def run_after_response(what: str, work: Callable[[Flask], object]) -> None:
     def quietly() -> None:
         try:
             work(app)
-        except Exception:  # noqa: BLE001 (a scheduled job retries it)
+        except Exception:
             log.exception("%s after the response failed", what)
 
     @after_this_request
-    def _register(response):  # noqa: ANN001, ANN202
+    def _register(response):
         if response.status_code < 400:
             response.call_on_close(quietly)
         return response

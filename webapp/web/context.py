@@ -10,10 +10,10 @@ from flask import abort, g, session
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from webapp.extensions import db
+from webapp.core.errors import NotFound
+from webapp.core.extensions import db
+from webapp.core.tenancy import get_scoped
 from webapp.models import Membership, Organization
-from webapp.services.errors import NotFound
-from webapp.services.tenancy import get_scoped
 
 T = TypeVar("T")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -40,7 +40,7 @@ def org_required(view: Callable) -> Callable:
 
     @login_required
     @wraps(view)
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def wrapper(*args, **kwargs):
         membership = load_membership()
         if membership is None:
             abort(403, "You are not a member of any workspace.")
@@ -53,7 +53,7 @@ def org_required(view: Callable) -> Callable:
 def owner_required(view: Callable) -> Callable:
     @org_required
     @wraps(view)
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def wrapper(*args, **kwargs):
         if g.membership.role != "owner":
             abort(403, "Only an owner of the workspace can do this.")
         return view(*args, **kwargs)
@@ -78,3 +78,19 @@ def visible_org_ids() -> list[int] | None:
 
 def all_workspaces() -> list[Organization]:
     return list(db.session.scalars(select(Organization).order_by(Organization.name)))
+
+
+# Support reads every workspace and changes nothing: its navigation is the pages that
+# show all workspaces, not the owner pages of its own empty "Support" workspace.
+SUPPORT_NAV = [
+    ("health.support", "All workspaces"),
+    ("activity.index", "Activity"),
+    ("scheduler.index", "Scheduler"),
+]
+
+
+def nav_for(nav: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The main navigation for the signed-in user: `nav`, or support's own."""
+    if current_user.is_authenticated and current_user.is_support:
+        return SUPPORT_NAV
+    return nav

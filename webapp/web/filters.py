@@ -1,19 +1,34 @@
-"""Template filters: times in the reader's workspace zone, durations in words."""
+"""Template filters: times in the viewer's zone, durations in words, SMS sizes.
+
+One rule for times on screens: the viewer's zone (their workspace's; support's own
+workspace's when support reads other workspaces), and the footer says which
+(`viewer_zone`). A row never brings its own workspace's zone along.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g
+from flask import Flask
+from flask_login import current_user
+
+from webapp.services.messaging import measure_sms
+from webapp.web.context import load_membership
+
+
+def viewer_zone() -> str:
+    """The signed-in viewer's zone: their current workspace's, else UTC."""
+    membership = load_membership() if current_user.is_authenticated else None
+    return membership.org.timezone if membership is not None else "UTC"
 
 
 def localtime(value: datetime | None, tz: str | None = None) -> str:
-    """'22 Nov 2026, 14:05' in `tz`, else the current workspace's zone, else UTC."""
+    """'22 Nov 2026, 14:05' in the viewer's zone, or in `tz` when a page shows someone
+    else's clock on purpose (a contact's, in the workflow simulator)."""
     if value is None:
         return "—"
-    zone = tz or (g.org.timezone if "org" in g else "UTC")
-    local = value.astimezone(ZoneInfo(zone))
+    local = value.astimezone(ZoneInfo(tz or viewer_zone()))
     return local.strftime("%-d %b %Y, %H:%M")
 
 
@@ -31,4 +46,6 @@ def duration(ms: int | None) -> str:
 
 def register_filters(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
+    app.add_template_global(viewer_zone, "viewer_zone")
     app.add_template_filter(duration, "duration")
+    app.add_template_filter(measure_sms, "sms_size")  # segments as carriers count them

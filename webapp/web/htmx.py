@@ -7,7 +7,7 @@ import json
 
 from flask import Response, make_response, redirect, render_template, request, url_for
 
-from webapp.extensions import htmx
+from webapp.core.extensions import htmx
 
 
 def is_partial() -> bool:

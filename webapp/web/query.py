@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import request
 
-from webapp.services.tenancy import storable_id
+from webapp.core.tenancy import storable_id
 
 MAX_PAGE = 100_000
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from webapp.clock import day_end, day_start
-from webapp.extensions import db
-from webapp.services import activity as activity_service
+from webapp.core.clock import day_end, day_start
+from webapp.core.extensions import db
+from webapp.services.activity import log as activity_service
 from webapp.web import htmx as hx
 from webapp.web.context import all_workspaces, org_required, visible_org_ids
+from webapp.web.filters import viewer_zone
 from webapp.web.query import id_arg
 
 bp = Blueprint("activity", __name__)
@@ -32,27 +33,33 @@ class ActivityFilterForm(FlaskForm):
     entity_id = StringField("Entity id", validators=[Optional(), Length(max=64)])
     automated = BooleanField("Automated only")
 
-    def validate_until(self, field) -> None:  # noqa: ANN001
+    def validate_until(self, field) -> None:
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError("“To” must be on or after “From”.")
 
 
 @bp.route("/activity")
 @org_required
-def index():  # noqa: ANN201
+def index():
     form = ActivityFilterForm(request.args)
     scope = visible_org_ids()
     if current_user.is_support:
-        form.org.choices = [("", "All workspaces")] + [(str(o.id), o.name) for o in all_workspaces()]
+        form.org.choices = [("", "All workspaces")] + [
+            (str(o.id), o.name) for o in all_workspaces()
+        ]
         chosen = id_arg("org")
         if chosen is not None:
             scope = [chosen]
-    form.type.choices = [("", "Any type")] + [(t, t) for t in activity_service.activity_types(db.session, scope)]
-    form.entity_type.choices = [("", "Any entity")] + [(t, t) for t in activity_service.entity_types(db.session, scope)]
+    form.type.choices = [("", "Any type")] + [
+        (t, t) for t in activity_service.activity_types(db.session, scope)
+    ]
+    form.entity_type.choices = [("", "Any entity")] + [
+        (t, t) for t in activity_service.entity_types(db.session, scope)
+    ]
 
     rows, cursor = [], None
     if form.validate():
-        tz = ZoneInfo(g.org.timezone if scope and len(scope) == 1 else "UTC")
+        tz = ZoneInfo(viewer_zone())  # the days of the viewer's zone, as the times shown
         flt = activity_service.ActivityFilter(
             org_ids=scope,
             type=form.type.data or None,
@@ -65,10 +72,22 @@ def index():  # noqa: ANN201
         before = id_arg("before")
         rows, cursor = activity_service.list_activity(db.session, flt, before_id=before)
         if before is not None and hx.is_partial():
-            return hx.partial("activity/_rows.html", rows=rows, cursor=cursor, query=_query_without_before())
+            return hx.partial(
+                "activity/_rows.html",
+                rows=rows,
+                entries=activity_service.collapse_repeats(rows),
+                cursor=cursor,
+                query=_query_without_before(),
+            )
     return hx.page_or_partial(
-        "activity/index.html", "activity/_feed.html",
-        form=form, rows=rows, cursor=cursor, query=_query_without_before(), show_org=current_user.is_support,
+        "activity/index.html",
+        "activity/_feed.html",
+        form=form,
+        rows=rows,
+        entries=activity_service.collapse_repeats(rows),
+        cursor=cursor,
+        query=_query_without_before(),
+        show_org=current_user.is_support,
     )
 
 

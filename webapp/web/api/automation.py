@@ -14,218 +14,247 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify
 from sqlalchemy import select
 
-from webapp import clock
-from webapp.extensions import db
+from webapp.core import clock
+from webapp.core.errors import NotFound
+from webapp.core.extensions import db
 from webapp.models import Campaign
-from webapp.services import automation
-from webapp.services.errors import NotFound
+from webapp.services.messaging import (
+    dispatch,
+    job_status,
+    triggering,
+)
 from webapp.web.api.auth import api_error, api_key_required, service_token_required
+from webapp.web.api.automation_schemas import (
+    AutomationAction,
+    AutomationQuery,
+    AutomationStatus,
+    CampaignActionDone,
+    CampaignAutomationState,
+    CampaignJobs,
+    CampaignPath,
+    CampaignProcessed,
+    CampaignStatus,
+    CampaignTriggered,
+    CronProcessed,
+    CronTriggered,
+    Job,
+    ProcessResult,
+    QueueSummary,
+    TestModeOnly,
+    TriggerResult,
+)
+from webapp.web.api.spec import operation
+from webapp.web.api.validation import Invalid, NotJson, read_body, read_query
 from webapp.web.api.views import bp
 
-ACTIONS = ("trigger_new_client", "process_sequence", "send_immediate")
-MAX_CONTACTS = 1000
 REQUEST_BUDGET_SECONDS = 25  # an HTTP caller should not wait longer; the job sends the rest
+NOT_AN_OBJECT = {"body": "send a JSON object with `Content-Type: application/json`"}
+SOME_FIELDS = "Some fields are not valid; see `fields`."
+NO_CAMPAIGN = "No sequence campaign with this id in your workspace."
 
 
 def _campaign(campaign_id: int) -> Campaign | None:
     return db.session.scalars(
-        select(Campaign).where(Campaign.id == campaign_id, Campaign.org_id == g.api_org_id,
-                               Campaign.kind == "sequence")
+        select(Campaign).where(
+            Campaign.id == campaign_id, Campaign.org_id == g.api_org_id, Campaign.kind == "sequence"
+        )
     ).one_or_none()
-
-
-def _body() -> tuple[dict | None, dict]:
-    data = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(data, dict):
-        return None, {"body": "send a JSON object with `Content-Type: application/json`"}
-    return data, {}
-
-
-def _test_mode(data: dict, errors: dict) -> bool:
-    value = data.get("testMode", False)
-    if not isinstance(value, bool):
-        errors["testMode"] = "must be true or false"
-        return False
-    return value
-
-
-def _contact_ids(data: dict, errors: dict) -> list[int]:
-    ids = data.get("contactIds")
-    if not isinstance(ids, list) or not ids:
-        errors["contactIds"] = "send_immediate needs a non-empty list of contact ids"
-        return []
-    if len(ids) > MAX_CONTACTS:
-        errors["contactIds"] = f"send at most {MAX_CONTACTS} contact ids per request"
-        return []
-    if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
-        errors["contactIds"] = "every contact id must be a positive whole number"
-        return []
-    return ids
-
-
-def process_json(result: automation.ProcessResult) -> dict:
-    return {"sent": result.sent, "failed": result.failed, "retried": result.retried,
-            "cancelled": result.cancelled, "deferred": result.deferred, "details": result.details}
-
-
-def trigger_json(result: automation.TriggerResult) -> dict:
-    return {"enrolled": result.enrolled, "skipped": result.skipped, "details": result.details}
-
-
-def status_json(status: automation.AutomationStatus) -> dict:
-    return {
-        "total": status.total, "pending": status.pending, "processing": status.processing,
-        "completed": status.completed, "failed": status.failed, "cancelled": status.cancelled,
-        "test": status.test, "due_now": status.due_now,
-        "success_rate": status.success_rate,
-        "per_minute": status.per_minute,
-        "backlog_eta_seconds": int(status.backlog_eta.total_seconds()) if status.backlog_eta is not None else None,
-        "next_due_at": status.next_due_at.isoformat() if status.next_due_at else None,
-    }
-
-
-def job_json(row: automation.JobRow) -> dict:
-    return {
-        "job_id": row.job_id, "send_id": row.send_id, "contact_id": row.contact_id, "contact_name": row.contact_name,
-        "step": row.step_position, "channel": row.channel, "to": row.to, "due_at": row.due_at.isoformat(),
-        "sent_at": row.sent_at.isoformat() if row.sent_at else None, "status": row.status,
-        "attempts": row.attempts, "error": row.error, "error_class": row.error_class, "test_mode": row.test_mode,
-    }
 
 
 def _deadline() -> float:
     return time.monotonic() + REQUEST_BUDGET_SECONDS
 
 
+def _json(model: object) -> Response:
+    return jsonify(model.model_dump(mode="json"))  # type: ignore[attr-defined]
+
+
 @bp.post("/campaigns/<int:campaign_id>/automation")
+@operation(
+    "Run an automation action on a sequence campaign",
+    operation_id="runCampaignAutomation",
+    path=CampaignPath,
+    body=AutomationAction,
+    answers={200: (CampaignActionDone, "What the action did.")},
+    errors=(404, 422),
+)
 @api_key_required
-def campaign_automation(campaign_id: int):  # noqa: ANN201
+def campaign_automation(campaign_id: int) -> Response | tuple[Response, int]:
     """Run one automation action on a sequence campaign of the key's workspace."""
     campaign = _campaign(campaign_id)
     if campaign is None:
-        return api_error(404, "not_found", "No sequence campaign with this id in your workspace.")
-    data, errors = _body()
-    if data is None:
-        return api_error(422, "invalid_body", "The body must be a JSON object.", fields=errors)
-    action = data.get("action")
-    if action not in ACTIONS:
-        errors["action"] = f"must be one of {', '.join(ACTIONS)}"
-    test_mode = _test_mode(data, errors)
-    ids = _contact_ids(data, errors) if action == "send_immediate" else []
-    if errors:
-        return api_error(422, "invalid_body", "Some fields are not valid; see `fields`.", fields=errors)
+        return api_error(404, "not_found", NO_CAMPAIGN)
+    try:
+        body: AutomationAction = read_body()
+    except NotJson:
+        return api_error(
+            422, "invalid_body", "The body must be a JSON object.", fields=NOT_AN_OBJECT
+        )
+    except Invalid as exc:
+        return api_error(422, "invalid_body", SOME_FIELDS, fields=exc.fields)
     now = clock.now()
-    answer: dict = {"action": action, "testMode": test_mode, "campaign_id": campaign.id}
-    if action == "trigger_new_client":
-        answer.update(trigger_json(automation.trigger_new_contacts(
-            db.session, org_id=campaign.org_id, campaign_id=campaign.id, test_mode=test_mode, now=now)))
+    header = {"action": body.action, "testMode": body.testMode, "campaign_id": campaign.id}
+    if body.action == "trigger_new_client":
+        result = triggering.trigger_new_contacts(
+            db.session,
+            org_id=campaign.org_id,
+            campaign_id=campaign.id,
+            test_mode=body.testMode,
+            now=now,
+        )
         db.session.commit()
-    elif action == "process_sequence":
+        return _json(CampaignTriggered(**header, **TriggerResult.fields_of(result)))
+    if body.action == "process_sequence":
         org_id, campaign_id = campaign.org_id, campaign.id
         db.session.commit()  # no transaction may stay open while messages are sent
-        answer.update(process_json(automation.process_due(
-            current_app._get_current_object(), org_id=org_id, campaign_id=campaign_id,
-            test_mode=test_mode, now=now, deadline=_deadline())))
+        processed = dispatch.process_due(
+            current_app._get_current_object(),
+            org_id=org_id,
+            campaign_id=campaign_id,
+            test_mode=body.testMode,
+            now=now,
+            deadline=_deadline(),
+        )
         db.session.commit()
-    else:
-        try:
-            result = automation.send_immediate(db.session, campaign, ids, test_mode=test_mode, now=now,
-                                               app=current_app._get_current_object())
-        except NotFound as exc:
-            db.session.rollback()
-            return api_error(422, "invalid_body", str(exc), fields={"contactIds": str(exc)})
-        answer.update(process_json(result))
-    return jsonify(answer)
+        return _json(CampaignProcessed(**header, **ProcessResult.fields_of(processed)))
+    try:
+        processed = triggering.send_immediate(
+            db.session,
+            campaign,
+            body.contactIds or [],
+            test_mode=body.testMode,
+            now=now,
+            app=current_app._get_current_object(),
+        )
+    except NotFound as exc:
+        db.session.rollback()
+        return api_error(422, "invalid_body", str(exc), fields={"contactIds": str(exc)})
+    return _json(CampaignProcessed(**header, **ProcessResult.fields_of(processed)))
 
 
 @bp.get("/campaigns/<int:campaign_id>/automation")
+@operation(
+    "The automation status of a sequence campaign, or its recent jobs",
+    operation_id="getCampaignAutomation",
+    path=CampaignPath,
+    query=AutomationQuery,
+    answers={200: (CampaignAutomationState, "Status or jobs.")},
+    errors=(404, 422),
+)
 @api_key_required
-def campaign_automation_state(campaign_id: int):  # noqa: ANN201
+def campaign_automation_state(campaign_id: int) -> Response | tuple[Response, int]:
     """`action=status` (default): job counts and rates; `action=jobs`: the recent jobs."""
     campaign = _campaign(campaign_id)
     if campaign is None:
-        return api_error(404, "not_found", "No sequence campaign with this id in your workspace.")
-    action = request.args.get("action", "status")
-    errors: dict[str, str] = {}
-    if action not in ("status", "jobs"):
-        errors["action"] = "must be status or jobs"
-    page = _int_arg("page", 1, 1, 1_000_000, errors)
-    per_page = _int_arg("per_page", 25, 1, 200, errors)
-    status = request.args.get("status") or None
-    if status is not None and status not in automation.STATUS_FILTERS:
-        errors["status"] = f"must be one of {', '.join(automation.STATUS_FILTERS)}"
-    if errors:
-        return api_error(422, "invalid_query", "Some parameters are not valid; see `fields`.", fields=errors)
-    now = clock.now()
-    if action == "status":
-        body = {"campaign_id": campaign.id, "name": campaign.name, "status": campaign.status,
-                "automation": status_json(automation.automation_status(db.session, campaign, now=now))}
-    else:
-        rows, has_more = automation.recent_jobs(db.session, campaign, page=page, per_page=per_page, status=status)
-        body = {"campaign_id": campaign.id, "jobs": [job_json(r) for r in rows], "page": page,
-                "per_page": per_page, "has_next": has_more}
-    db.session.commit()  # the key's last-used time
-    return jsonify(body)
-
-
-def _int_arg(name: str, default: int, low: int, high: int, errors: dict) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
+        return api_error(404, "not_found", NO_CAMPAIGN)
     try:
-        value = int(raw)
-    except ValueError:
-        errors[name] = "must be a whole number"
-        return default
-    if not low <= value <= high:
-        errors[name] = f"must be between {low} and {high}"
-    return value
+        query: AutomationQuery = read_query()
+    except Invalid as exc:
+        return api_error(
+            422, "invalid_query", "Some parameters are not valid; see `fields`.", fields=exc.fields
+        )
+    now = clock.now()
+    if query.action == "status":
+        state = job_status.automation_status(db.session, campaign, now=now)
+        body: CampaignStatus | CampaignJobs = CampaignStatus(
+            campaign_id=campaign.id,
+            name=campaign.name,
+            status=campaign.status,
+            automation=AutomationStatus.of(state),
+        )
+    else:
+        rows, has_more = job_status.recent_jobs(
+            db.session, campaign, page=query.page, per_page=query.per_page, status=query.status
+        )
+        body = CampaignJobs(
+            campaign_id=campaign.id,
+            jobs=[Job.of(r) for r in rows],
+            page=query.page,
+            per_page=query.per_page,
+            has_next=has_more,
+        )
+    return _json(body)
 
 
-def _optional_test_mode() -> tuple[bool | None, dict]:
-    if not request.data:
-        return False, {}
-    data, errors = _body()
-    if data is None:
-        return None, errors
-    test_mode = _test_mode(data, errors)
-    return test_mode, errors
+def _cron_body() -> TestModeOnly:
+    """The optional {"testMode": bool} of the cron endpoints; raises Invalid."""
+    try:
+        return read_body(optional=True)
+    except NotJson:
+        raise Invalid(NOT_AN_OBJECT, frozenset({"model_type"})) from None
 
 
 @bp.post("/automation/trigger-new-clients")
+@operation(
+    "Enrol new contacts into every workspace's active sequences (external cron)",
+    operation_id="triggerNewClients",
+    body=TestModeOnly,
+    body_required=False,
+    answers={200: (CronTriggered, "What was enrolled.")},
+    errors=(422,),
+)
 @service_token_required
-def trigger_all():  # noqa: ANN201
+def trigger_all() -> Response | tuple[Response, int]:
     """Enrol new contacts into every workspace's active sequences (for an external cron)."""
-    test_mode, errors = _optional_test_mode()
-    if errors:
-        return api_error(422, "invalid_body", "Some fields are not valid; see `fields`.", fields=errors)
-    result = automation.trigger_new_contacts(db.session, org_id=None, test_mode=bool(test_mode), now=clock.now())
+    try:
+        test_mode = _cron_body().testMode
+    except Invalid as exc:
+        return api_error(422, "invalid_body", SOME_FIELDS, fields=exc.fields)
+    result = triggering.trigger_new_contacts(
+        db.session, org_id=None, test_mode=test_mode, now=clock.now()
+    )
     db.session.commit()
-    return jsonify({"action": "trigger_new_clients", "testMode": bool(test_mode), **trigger_json(result)})
+    return _json(
+        CronTriggered(
+            action="trigger_new_clients", testMode=test_mode, **TriggerResult.fields_of(result)
+        )
+    )
 
 
 @bp.post("/automation/process-pending")
+@operation(
+    "Send the due messages of every workspace for up to 25 s (external cron)",
+    operation_id="processPending",
+    body=TestModeOnly,
+    body_required=False,
+    answers={200: (CronProcessed, "What was sent.")},
+    errors=(422,),
+)
 @service_token_required
-def process_all():  # noqa: ANN201
+def process_all() -> Response | tuple[Response, int]:
     """Send every workspace's due messages, for up to 25 seconds (for an external cron)."""
-    test_mode, errors = _optional_test_mode()
-    if errors:
-        return api_error(422, "invalid_body", "Some fields are not valid; see `fields`.", fields=errors)
+    try:
+        test_mode = _cron_body().testMode
+    except Invalid as exc:
+        return api_error(422, "invalid_body", SOME_FIELDS, fields=exc.fields)
     db.session.commit()
-    result = automation.process_due(current_app._get_current_object(), test_mode=None if not test_mode else True,
-                                    now=clock.now(), deadline=_deadline())
-    summary = automation.summary(db.session, now=clock.now())
+    result = dispatch.process_due(
+        current_app._get_current_object(),
+        test_mode=True if test_mode else None,
+        now=clock.now(),
+        deadline=_deadline(),
+    )
+    summary = job_status.summary(db.session, now=clock.now())
     db.session.commit()
-    return jsonify({"action": "process_pending", **process_json(result), "due_left": summary["due_now"]})
+    return _json(
+        CronProcessed(
+            action="process_pending", due_left=summary["due_now"], **ProcessResult.fields_of(result)
+        )
+    )
 
 
 @bp.get("/automation/summary")
+@operation(
+    "Totals of the sequence queue across workspaces",
+    operation_id="automationSummary",
+    answers={200: (QueueSummary, "Totals.")},
+)
 @service_token_required
-def automation_summary():  # noqa: ANN201
+def automation_summary() -> Response:
     """Totals of the sequence queue across every workspace."""
-    body = automation.summary(db.session, now=clock.now())
+    body = QueueSummary.model_validate(job_status.summary(db.session, now=clock.now()))
     db.session.commit()
-    return jsonify(body)
+    return _json(body)

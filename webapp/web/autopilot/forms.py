@@ -19,7 +19,8 @@ from wtforms.fields import Field
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from webapp.models import CHANNELS
-from webapp.services.planner import CHANNEL_NAMES, GOALS, WHY, PlanInputs
+from webapp.services.autopilot.builtin_planner import WHY
+from webapp.services.autopilot.plan_inputs import CHANNEL_NAMES, GOALS, PlanInputs
 
 
 class AmountField(StringField):
@@ -27,7 +28,7 @@ class AmountField(StringField):
 
     def __init__(
         self, *args, whole: bool = False, message: str = "Enter a number.", **kwargs
-    ) -> None:  # noqa: ANN002, ANN003
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.whole, self.message, self.number = whole, message, None
 
@@ -212,7 +213,7 @@ class ReviewForm(FlaskForm):
         "Key message 3", validators=[DataRequired("Write three key messages."), Length(max=300)]
     )
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.total_errors: list[str] = []
 
@@ -363,4 +364,22 @@ class AiBudgetForm(FlaskForm):
     ai_monthly_budget = AmountField(
         "Monthly AI budget (USD)", message="Enter an amount in dollars, like 10.",
         validators=[_required_number, NumberIn(0, 10_000, "Enter an amount from $0 to $10,000.")],
+    )  # fmt: skip
+
+
+class OptimizerForm(FlaskForm):
+    mode = RadioField(
+        "How budgets are moved",
+        choices=[
+            (
+                "learning",
+                "Learning: re-split the month's money every week by what each channel returns",
+            ),
+            ("rules", "Rules: raise or cut a budget by fixed conversion-rate thresholds"),
+        ],
+        validators=[DataRequired("Choose how budgets are moved.")],
+    )
+    lead_value = AmountField(
+        "What one lead is worth to you (USD)", message="Enter an amount in dollars, like 40.",
+        validators=[NumberIn(0, 100_000, "Enter an amount from $0 to $100,000.")],
     )  # fmt: skip

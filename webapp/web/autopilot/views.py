@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -19,20 +16,23 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.core import UnboundField
 
-from webapp import clock
-from webapp.extensions import db
-from webapp.integrations import ai
+from webapp.core import clock
+from webapp.core.errors import DomainError
+from webapp.core.extensions import db
 from webapp.models import AutopilotConfig
-from webapp.services import autopilot as service
-from webapp.services import planner
-from webapp.services.activity import log_activity
-from webapp.services.errors import DomainError
+from webapp.services.ai.answers import provider_label
+from webapp.services.ai.budget import DEFAULT_AI_BUDGET
+from webapp.services.ai.usage import monthly_usage
+from webapp.services.autopilot import config as service
+from webapp.services.autopilot import planner, settings, wizard
+from webapp.services.autopilot.plan_inputs import CHANNEL_NAMES
 from webapp.web import htmx as hx
 from webapp.web.autopilot.forms import (
     AiBudgetForm,
     AudienceForm,
     BudgetForm,
     BusinessForm,
+    OptimizerForm,
     ReviewForm,
     RulesForm,
     plan_inputs,
@@ -43,9 +43,8 @@ from webapp.web.context import org_required, owner_required
 from webapp.web.forms import ConfirmForm
 
 bp = Blueprint("autopilot", __name__, url_prefix="/autopilot")
-log = logging.getLogger(__name__)
 
-STEPS = service.STEPS
+STEPS = wizard.STEPS
 FORMS = {
     "business": BusinessForm,
     "audience": AudienceForm,
@@ -62,7 +61,7 @@ MAX_TYPED_LENGTH = 4000
 
 @bp.route("/")
 @org_required
-def index():  # noqa: ANN201
+def index():
     config = service.get_config(db.session, g.org.id)
     return _index_page(config)
 
@@ -72,25 +71,33 @@ def _index_page(
     rules_form: RulesForm | None = None,
     budget_form: AiBudgetForm | None = None,
     status: int = 200,
-):  # noqa: ANN202
-    rules = service.effective_rules(config)
+    optimizer_form: OptimizerForm | None = None,
+):
+    rules = settings.effective_rules(config)
     if rules_form is None:
         rules_form = RulesForm(formdata=None, data=rules_data(rules))
     if budget_form is None:
-        amount = config.ai_monthly_budget if config is not None else ai.DEFAULT_AI_BUDGET
+        amount = config.ai_monthly_budget if config is not None else DEFAULT_AI_BUDGET
         budget_form = AiBudgetForm(formdata=None, data={"ai_monthly_budget": f"{amount:.2f}"})
+    if optimizer_form is None:
+        value = config.lead_value if config is not None else None
+        optimizer_form = OptimizerForm(formdata=None, data={
+            "mode": (config.optimizer_mode if config is not None else None) or "learning",
+            "lead_value": f"{value:.2f}" if value else "",
+        })  # fmt: skip
     return render_template(
         "autopilot/index.html",
         config=config,
+        optimizer_form=optimizer_form,
         has_plan=service.has_plan(config),
         plan=service.plan_rows(config),
-        draft_step=service.resume_step(config) if service.draft(config) else None,
+        draft_step=wizard.resume_step(config) if wizard.draft(config) else None,
         steps=STEPS,
         rules=rules,
         rules_form=rules_form,
         budget_form=budget_form,
-        usage=ai.monthly_usage(db.session, g.org.id, clock.now()),
-        provider=ai.provider_label(org_id=g.org.id),
+        usage=monthly_usage(db.session, g.org.id, clock.now()),
+        provider=provider_label(org_id=g.org.id),
         confirm=ConfirmForm(),
         is_owner=g.membership.role == "owner",
     ), status
@@ -98,7 +105,7 @@ def _index_page(
 
 @bp.route("/pause", methods=["POST"])
 @org_required
-def pause():  # noqa: ANN201
+def pause():
     return _switch(
         service.pause,
         "Autopilot paused. Campaigns keep their budgets; nothing changes until you resume.",
@@ -107,11 +114,11 @@ def pause():  # noqa: ANN201
 
 @bp.route("/resume", methods=["POST"])
 @org_required
-def resume():  # noqa: ANN201
+def resume():
     return _switch(service.resume, "Autopilot resumed.")
 
 
-def _switch(action, message: str):  # noqa: ANN001, ANN202
+def _switch(action, message: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     config = service.get_config(db.session, g.org.id)
@@ -129,19 +136,19 @@ def _switch(action, message: str):  # noqa: ANN001, ANN202
 
 @bp.route("/rules", methods=["POST"])
 @owner_required
-def rules():  # noqa: ANN201
+def rules():
     form = RulesForm()
     config = service.get_config(db.session, g.org.id)
     if not form.validate_on_submit():
         return _index_page(config, rules_form=form, status=422)
     values = form.rules()
-    problems = service.check_rules(values)
+    problems = settings.check_rules(values)
     if problems:
         for name, message in problems.items():
             getattr(form, name).errors.append(message)
         return _index_page(config, rules_form=form, status=422)
     config = service.ensure_config(db.session, g.org, clock.now())
-    service.update_rules(
+    settings.update_rules(
         db.session, g.org, config, values, actor_id=current_user.id, now=clock.now()
     )
     db.session.commit()
@@ -149,16 +156,33 @@ def rules():  # noqa: ANN201
     return redirect(url_for(".index") + "#rules", code=303)
 
 
+@bp.route("/optimizer", methods=["POST"])
+@owner_required
+def optimizer():
+    form = OptimizerForm()
+    config = service.get_config(db.session, g.org.id)
+    if not form.validate_on_submit():
+        return _index_page(config, optimizer_form=form, status=422)
+    config = service.ensure_config(db.session, g.org, clock.now())
+    settings.update_optimizer(
+        db.session, g.org, config, mode=form.mode.data, lead_value=form.lead_value.number,
+        actor_id=current_user.id, now=clock.now(),
+    )  # fmt: skip
+    db.session.commit()
+    flash("Optimiser saved. The next daily run uses it.", "success")
+    return redirect(url_for(".index") + "#optimizer", code=303)
+
+
 @bp.route("/ai-budget", methods=["POST"])
 @owner_required
-def ai_budget():  # noqa: ANN201
+def ai_budget():
     form = AiBudgetForm()
     config = service.get_config(db.session, g.org.id)
     if not form.validate_on_submit():
         return _index_page(config, budget_form=form, status=422)
     config = service.ensure_config(db.session, g.org, clock.now())
-    service.update_ai_budget(
-        db.session, g.org, config, form.ai_monthly_budget.number.quantize(ai.DEFAULT_AI_BUDGET),
+    settings.update_ai_budget(
+        db.session, g.org, config, form.ai_monthly_budget.number.quantize(DEFAULT_AI_BUDGET),
         actor_id=current_user.id, now=clock.now(),
     )  # fmt: skip
     db.session.commit()
@@ -168,12 +192,12 @@ def ai_budget():  # noqa: ANN201
 
 @bp.route("/setup/discard", methods=["POST"])
 @org_required
-def discard():  # noqa: ANN201
+def discard():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     config = service.get_config(db.session, g.org.id)
-    if config is not None and service.draft(config):
-        service.discard_draft(db.session, g.org, config, actor_id=current_user.id, now=clock.now())
+    if config is not None and wizard.draft(config):
+        wizard.discard_draft(db.session, g.org, config, actor_id=current_user.id, now=clock.now())
         db.session.commit()
         flash("The unfinished setup was discarded.", "info")
     return hx.redirect_to(url_for(".index"))
@@ -184,20 +208,20 @@ def discard():  # noqa: ANN201
 
 @bp.route("/setup")
 @org_required
-def setup():  # noqa: ANN201
+def setup():
     return redirect(
-        url_for(".step", step=service.resume_step(service.get_config(db.session, g.org.id)))
+        url_for(".step", step=wizard.resume_step(service.get_config(db.session, g.org.id)))
     )
 
 
 @bp.route("/setup/<step>", methods=["GET", "POST"])
 @org_required
-def step(step: str):  # noqa: ANN201
+def step(step: str):
     if step not in STEPS:
         abort(404)
     config = service.get_config(db.session, g.org.id)
     if request.method == "GET":
-        if step == "review" and service.draft_strategy(config) is None:
+        if step == "review" and wizard.draft_strategy(config) is None:
             return redirect(url_for(".step", step="budget"))
         return _show(config, step)
 
@@ -208,13 +232,13 @@ def step(step: str):  # noqa: ANN201
     index = STEPS.index(step)
     if nav == "back":
         back = STEPS[max(index - 1, 0)]
-        service.save_step(db.session, config, step, typed, reached=back, now=now)
+        wizard.save_step(db.session, config, step, typed, reached=back, now=now)
         db.session.commit()
         return _moved(config, back)
 
     form = FORMS[step]()
     valid = form.validate_on_submit()
-    service.save_step(
+    wizard.save_step(
         db.session,
         config,
         step,
@@ -245,30 +269,29 @@ def _typed(step: str) -> dict:
     return typed
 
 
-def _plan(config: AutopilotConfig):  # noqa: ANN202
+def _plan(config: AutopilotConfig):
     """After step 3: ask the planner (only when the inputs changed) and show the strategy."""
     checked = _check_inputs(config)
     if isinstance(checked, tuple):
         return _render(config, *checked, status=422)
-    if service.needs_strategy(config, checked):
+    if wizard.needs_strategy(config, checked):
         org_id = g.org.id
         db.session.commit()  # keep the draft, and hold no transaction while the AI answers
         strategy = planner.plan_strategy(db.session, org_id, checked, now=clock.now())
         config = service.get_config(db.session, org_id)
-        service.store_strategy(db.session, config, strategy, checked, clock.now())
+        wizard.store_strategy(db.session, config, strategy, checked, clock.now())
     db.session.commit()
     return _moved(config, "review")
 
 
-def _activate(config: AutopilotConfig, form: ReviewForm):  # noqa: ANN202
+def _activate(config: AutopilotConfig, form: ReviewForm):
     checked = _check_inputs(config)
     if isinstance(checked, tuple):
         return _render(config, *checked, status=422)
-    strategy = form.strategy(service.draft_strategy(config) or {})
+    strategy = form.strategy(wizard.draft_strategy(config) or {})
     replaced = service.activate(
         db.session, g.org, config, checked, strategy, actor_id=current_user.id, now=clock.now()
     )
-    _run_hooks(g.org.id)
     db.session.commit()
     if replaced:
         flash("The new plan is active. The next daily run adjusts your campaigns to it.", "success")
@@ -279,12 +302,12 @@ def _activate(config: AutopilotConfig, form: ReviewForm):  # noqa: ANN202
     return hx.redirect_to(url_for(".index"))
 
 
-def _check_inputs(config: AutopilotConfig):  # noqa: ANN202
+def _check_inputs(config: AutopilotConfig):
     """The planner's inputs from the draft's first three steps, or (step, form) of the first
     step whose values no longer validate."""
     forms = {}
     for name in STEPS[:3]:
-        values = service.typed_values(config, name) or {}
+        values = wizard.typed_values(config, name) or {}
         form = FORMS[name](formdata=MultiDict(values), meta={"csrf": False})
         if not form.validate():
             return name, form
@@ -292,35 +315,18 @@ def _check_inputs(config: AutopilotConfig):  # noqa: ANN202
     return plan_inputs(forms["business"], forms["audience"], forms["budget"])
 
 
-def _run_hooks(org_id: int) -> None:
-    """Later features (provisioning) hook into activation; a failing hook is rolled back alone."""
-    for hook in current_app.extensions.get("on_autopilot_activated", []):
-        try:
-            with db.session.begin_nested():
-                hook(org_id)
-        except Exception as exc:  # noqa: BLE001 (a hook must not undo the activation)
-            log.exception("autopilot activation hook %r failed", hook)
-            name = getattr(hook, "__name__", "a follow-up step")
-            log_activity(
-                db.session, org_id, "autopilot.hook_failed",
-                f"After activation, {name.replace('_', ' ')} failed: {exc}. The plan is active; "
-                "this step will need to be retried.",
-                now=clock.now(), details={"hook": name, "error": str(exc)[:500]},
-            )  # fmt: skip
-
-
-def _form_for(config: AutopilotConfig | None, step: str):  # noqa: ANN202
-    typed = service.typed_values(config, step)
+def _form_for(config: AutopilotConfig | None, step: str):
+    typed = wizard.typed_values(config, step)
     if step == "review" and typed is None:
-        return ReviewForm(formdata=None, data=review_data(service.draft_strategy(config)))
+        return ReviewForm(formdata=None, data=review_data(wizard.draft_strategy(config)))
     return FORMS[step](formdata=MultiDict(typed) if typed is not None else None)
 
 
-def _show(config: AutopilotConfig | None, step: str):  # noqa: ANN202
+def _show(config: AutopilotConfig | None, step: str):
     return _render(config, step, _form_for(config, step))
 
 
-def _moved(config: AutopilotConfig, step: str):  # noqa: ANN202
+def _moved(config: AutopilotConfig, step: str):
     """Show `step` after a POST: the partial for htmx (and its URL pushed), else a redirect."""
     if not hx.is_partial():
         return redirect(url_for(".step", step=step), code=303)
@@ -329,19 +335,19 @@ def _moved(config: AutopilotConfig, step: str):  # noqa: ANN202
     return response
 
 
-def _render(config: AutopilotConfig | None, step: str, form, status: int = 200):  # noqa: ANN001, ANN202
-    strategy = service.draft_strategy(config) if step == "review" else None
+def _render(config: AutopilotConfig | None, step: str, form, status: int = 200):
+    strategy = wizard.draft_strategy(config) if step == "review" else None
     context = {
         "step": step,
         "steps": STEPS,
-        "titles": service.STEP_TITLES,
+        "titles": wizard.STEP_TITLES,
         "number": STEPS.index(step) + 1,
         "form": form,
         "strategy": strategy,
         "rationales": {c["channel"]: c["rationale"] for c in (strategy or {}).get("channels", [])},
-        "channel_names": planner.CHANNEL_NAMES,
+        "channel_names": CHANNEL_NAMES,
         "replanning": service.has_plan(config),
-        "has_draft": bool(service.draft(config)),
+        "has_draft": bool(wizard.draft(config)),
     }
     if hx.is_partial():
         return hx.partial("autopilot/_wizard.html", status=status, **context)

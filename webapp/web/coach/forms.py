@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from webapp.services.coach import SETTINGS_FIELDS
-from webapp.services.coach_schedule import AUDIENCE_LABELS, FREQUENCIES
-from webapp.services.coach_writer import LANGUAGES
+from webapp.services.coach.audience import SETTINGS_FIELDS
+from webapp.services.coach.schedule import AUDIENCE_LABELS, FREQUENCIES
+from webapp.services.coach.writer import LANGUAGES
 
 
 class CoachSettingsForm(FlaskForm):

@@ -8,7 +8,7 @@ from wtforms import DateField, EmailField, IntegerField, SelectField, StringFiel
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from webapp.models import LEAD_STATUSES
-from webapp.services.lead_search import SORT_LABELS
+from webapp.services.leads.search import SORT_LABELS
 
 STATUS_CHOICES = [(s, s.capitalize()) for s in LEAD_STATUSES]
 
@@ -24,11 +24,13 @@ class InboxForm(FlaskForm):
     source = SelectField("Source", choices=[], validate_choice=False, default="")
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
-    min_score = IntegerField("Min. score", validators=[Optional(), NumberRange(0, 100, "Between 0 and 100.")])
+    min_score = IntegerField(
+        "Min. score", validators=[Optional(), NumberRange(0, 100, "Between 0 and 100.")]
+    )
     sort = SelectField("Sort", choices=list(SORT_LABELS.items()), default="newest")
     page = IntegerField("Page", validators=[Optional(), NumberRange(1, 1_000_000)], default=1)
 
-    def validate_until(self, field) -> None:  # noqa: ANN001
+    def validate_until(self, field) -> None:
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError("“To” must be on or after “From”.")
 

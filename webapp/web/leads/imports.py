@@ -8,10 +8,11 @@ from pathlib import Path
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp import clock
-from webapp.extensions import db
-from webapp.services import lead_import
-from webapp.services.errors import DomainError, NotFound
+from webapp.core import clock
+from webapp.core.errors import DomainError, NotFound
+from webapp.core.extensions import db
+from webapp.services.leads import csv_import as lead_import
+from webapp.services.leads import import_files
 from webapp.web import htmx as hx
 from webapp.web.context import org_required
 from webapp.web.forms import ConfirmForm
@@ -22,11 +23,13 @@ from webapp.web.leads.views import bp
 RUN_BUDGET_SECONDS = 2.5
 
 
-def _store() -> lead_import.ImportStore:
-    return lead_import.ImportStore(current_app.config.get("LEAD_IMPORT_DIR") or Path(current_app.instance_path) / "imports")
+def _store() -> import_files.ImportStore:
+    return import_files.ImportStore(
+        current_app.config.get("LEAD_IMPORT_DIR") or Path(current_app.instance_path) / "imports"
+    )
 
 
-def _state(token: str) -> lead_import.ImportState:
+def _state(token: str) -> import_files.ImportState:
     try:
         return _store().load_state(g.org.id, token)
     except NotFound:
@@ -35,14 +38,14 @@ def _state(token: str) -> lead_import.ImportState:
 
 @bp.route("/leads/import", methods=["GET", "POST"])
 @org_required
-def import_upload():  # noqa: ANN201
+def import_upload():
     form = UploadForm()
     if form.validate_on_submit():
         upload = form.file.data
         try:
             token = _store().save_upload(g.org.id, upload.filename, upload.stream, now=clock.now())
             lead_import.preview(_store(), g.org.id, token)
-        except lead_import.ImportFileError as exc:
+        except import_files.ImportFileError as exc:
             form.file.errors = [str(exc)]
         else:
             return redirect(url_for("leads.import_preview", token=token))
@@ -52,13 +55,15 @@ def import_upload():  # noqa: ANN201
 
 @bp.route("/leads/import/<token>", methods=["GET", "POST"])
 @org_required
-def import_preview(token: str):  # noqa: ANN201
+def import_preview(token: str):
     state = _state(token)
     if state.started:
-        return render_template("leads/import_progress.html", state=state, token=token, form=ConfirmForm())
+        return render_template(
+            "leads/import_progress.html", state=state, token=token, form=ConfirmForm()
+        )
     try:
         pv = lead_import.preview(_store(), g.org.id, token)
-    except lead_import.ImportFileError as exc:
+    except import_files.ImportFileError as exc:
         flash(str(exc), "error")
         return redirect(url_for("leads.import_upload"))
     form = ConfirmForm()
@@ -72,14 +77,20 @@ def import_preview(token: str):  # noqa: ANN201
         else:
             return redirect(url_for("leads.import_preview", token=token))
     return render_template(
-        "leads/import_preview.html", pv=pv, mapping=mapping, fields=lead_import.FIELDS, token=token,
-        state=state, form=form, error=error,
+        "leads/import_preview.html",
+        pv=pv,
+        mapping=mapping,
+        fields=lead_import.FIELDS,
+        token=token,
+        state=state,
+        form=form,
+        error=error,
     ), status
 
 
 @bp.route("/leads/import/<token>/run", methods=["POST"])
 @org_required
-def import_run(token: str):  # noqa: ANN201
+def import_run(token: str):
     """Import the next rows for a couple of seconds; answer with the progress partial."""
     store = _store()
     state = _state(token)
@@ -91,10 +102,17 @@ def import_run(token: str):  # noqa: ANN201
             with store.locked(g.org.id, token):
                 state = store.load_state(g.org.id, token)  # as the last run left it
                 lead_import.run_import(
-                    db.session, store, token, state, now=clock.now(), actor_id=current_user.id,
-                    actor_name=current_user.name, commit=db.session.commit, budget_seconds=RUN_BUDGET_SECONDS,
+                    db.session,
+                    store,
+                    token,
+                    state,
+                    now=clock.now(),
+                    actor_id=current_user.id,
+                    actor_name=current_user.name,
+                    commit=db.session.commit,
+                    budget_seconds=RUN_BUDGET_SECONDS,
                 )
-        except lead_import.ImportBusy:
+        except import_files.ImportBusy:
             delay = "2s"  # another tab is importing it: show its saved progress, ask again later
     if hx.is_partial():
         response = hx.partial("leads/_import_progress.html", state=state, token=token, delay=delay)

@@ -18,11 +18,12 @@ from flask import (
     request,
 )
 
-from webapp import clock
-from webapp.extensions import csrf, db
+from webapp.core import clock
+from webapp.core.extensions import csrf, db
 from webapp.models import Organization
-from webapp.services import lead_forms
-from webapp.services.leads import LeadInvalid, capture_lead
+from webapp.services.leads import forms as lead_forms
+from webapp.services.leads.capture import LeadInvalid
+from webapp.web.input import NUL_MESSAGE, NulInField
 
 bp = Blueprint("lead_form", __name__)
 csrf.exempt(bp)
@@ -43,56 +44,82 @@ def _wants_json() -> bool:
     return request.is_json or request.accept_mimetypes.best == "application/json"
 
 
-def _answer(status: int, message: str, org: Organization | None, *, errors: dict | None = None,
-            headers: dict | None = None) -> Response:
+def _answer(
+    status: int,
+    message: str,
+    org: Organization | None,
+    *,
+    errors: dict | None = None,
+    headers: dict | None = None,
+) -> Response:
     if _wants_json():
         body: dict = {"ok": status < 400, "message": message}
         if errors:
             body["errors"] = errors
         response = jsonify(body)
     else:
-        response = make_response(render_template(
-            "leads/form_answer.html", message=message, errors=errors or {}, org=org, ok=status < 400,
-            back=request.referrer,
-        ))
+        response = make_response(
+            render_template(
+                "leads/form_answer.html",
+                message=message,
+                errors=errors or {},
+                org=org,
+                ok=status < 400,
+                back=request.referrer,
+            )
+        )
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return _cors(response)
 
 
+@bp.errorhandler(NulInField)
+def nul_in_field(error: NulInField) -> Response:
+    return _answer(400, error.description, None, errors={error.field: NUL_MESSAGE})
+
+
 @bp.route("/f/<form_token>", methods=["OPTIONS"])
-def preflight(form_token: str):  # noqa: ANN201
+def preflight(form_token: str):
     return _cors(make_response("", 204))
 
 
 @bp.route("/f/<form_token>", methods=["POST"])
-def submit(form_token: str):  # noqa: ANN201
+def submit(form_token: str):
     org_id = lead_forms.org_id_from_token(current_app.config["SECRET_KEY"], form_token)
     org = db.session.get(Organization, org_id) if org_id is not None else None
     if org is None:
-        return _answer(404, "This form address is not valid. Copy the form snippet again from the settings.", None)
+        return _answer(
+            404,
+            "This form address is not valid. Copy the form snippet again from the settings.",
+            None,
+        )
     if request.is_json:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
-            return _answer(400, "Send a JSON object such as {\"email\": \"…\"}.", org)
+            return _answer(400, 'Send a JSON object such as {"email": "…"}.', org)
     else:
         data = request.form.to_dict()
     now = clock.now()
     try:
-        lead_forms.check_rate(db.session, org.id, request.remote_addr or "unknown", now=now)
+        lead = lead_forms.receive_form(
+            db.session, org.id, data, ip=request.remote_addr or "unknown", now=now
+        )
     except lead_forms.RateLimited as exc:
         db.session.commit()
         retry = str(max(1, int(exc.retry_after.total_seconds() + 0.999)))
         return _answer(429, str(exc), org, headers={"Retry-After": retry})
-    if lead_forms.is_spam(data):
-        db.session.commit()  # counted against the rate limit, nothing else kept
-        return _answer(200, THANKS, org)
-    try:
-        capture_lead(db.session, org.id, lead_forms.lead_fields(data), source="form", now=now)
     except LeadInvalid as exc:
         db.session.commit()
-        return _answer(422, "Please check the form: " + "; ".join(exc.errors.values()) + ".", org, errors=exc.errors)
+        return _answer(
+            422,
+            "Please check the form: " + "; ".join(exc.errors.values()) + ".",
+            org,
+            errors=exc.errors,
+        )
+    if lead is None:
+        db.session.commit()  # counted against the rate limit, nothing else kept
+        return _answer(200, THANKS, org)
     db.session.commit()
     target = lead_forms.safe_next(
         str(data.get("next") or ""), origin=request.headers.get("Origin"), referrer=request.referrer

@@ -9,6 +9,6 @@ bp = Blueprint("pending", __name__)
 SECTIONS: dict[str, tuple[str, str]] = {}
 
 
-def _section(key: str):  # noqa: ANN202
+def _section(key: str):
     title, text = SECTIONS[key]
     return render_template("pending/section.html", title=title, text=text)

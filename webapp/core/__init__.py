@@ -1,0 +1,1 @@
+"""The app's foundation: clock, configuration, database setup, extensions, errors, tenancy and signals."""

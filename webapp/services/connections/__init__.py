@@ -1,0 +1,37 @@
+"""Connections to the outside: a workspace's own integration credentials, encrypted
+(`credentials`); which provider carries each channel, with those credentials passed in to
+the adapters (`channels`); their connection tests (`checks`); and whose signature a
+provider's webhook carries (`webhooks`).
+
+Other areas use only the names exported here (tests/test_layers.py checks it). They
+are loaded on first use, so two areas that use each other never import each other's
+modules while their packages are being imported."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+_EXPORTS = {
+    "configured_providers": "credentials",
+    "credential_rows": "credentials",
+    "delete_credentials": "credentials",
+    "CredentialsError": "credentials",
+    "decrypt_values": "credentials",
+    "encrypt_values": "credentials",
+    "load_credentials": "credentials",
+    "open_channel": "channels",
+    "provider_for": "channels",
+    "readable": "credentials",
+    "save_credentials": "credentials",
+    "send_email": "channels",
+    "test_connection": "checks",
+    "workspace_values": "credentials",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)

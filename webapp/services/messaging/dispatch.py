@@ -1,0 +1,377 @@
+"""Sending what is due: the dispatcher behind `process_due`.
+
+One batch at a time (AUTOMATION_BATCH_SIZE, default 100):
+
+1. claim the batch from the queue and commit at once (the lease is the lock; no
+   transaction stays open);
+2. load the batch's sends, contacts, steps, enrolments, campaigns and workspaces with one
+   query each;
+3. pace: take tokens for the batch per provider and per workspace; jobs beyond the grant
+   go back to pending at the time their token will be there (not an attempt, not a failure);
+4. open ONE channel per (workspace, channel) and, for each message: skip (cancel with the
+   reason) when the contact unsubscribed or its sequence stopped; render; send with no
+   transaction open; then mark THAT job completed, record the Send and queue the next step
+   (or complete the enrolment) in one short transaction and commit — each message on its
+   own, so a crash loses at most the message in flight, which is re-sent with the same
+   Message-ID.
+
+A failure is classified by the adapter: retryable classes back off (queue.fail), others
+fail at once. An open circuit sends nothing and puts the batch's remaining jobs back until
+the breaker's retry time without spending their attempts.
+
+Attempts: the batch is claimed unstarted (`claim(start=False)`); a message's attempt is
+counted as its sending begins, in the previous message's acknowledgement (no extra
+statement), so a sender killed in a crash loop charges the message in flight only. A run
+first fails its kind's jobs whose sender died on their last attempt, with their Sends and
+enrolments (messaging/dispatch_recovery.py), and a lost database connection costs it one
+batch, not the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp import queue
+from webapp.core.config import env_int
+from webapp.core.extensions import db
+from webapp.integrations import delivery
+from webapp.integrations.email import message_id_for
+from webapp.integrations.resilience import CircuitOpen, IntegrationError
+from webapp.models import QueuedJob
+from webapp.models.sequence import Send
+from webapp.services.connections import open_channel
+from webapp.services.messaging.dispatch_acks import Acknowledging
+from webapp.services.messaging.dispatch_batch import Batch, Screening
+from webapp.services.messaging.dispatch_pacing import Pacing
+from webapp.services.messaging.dispatch_recovery import Reconnecting
+from webapp.services.messaging.dispatch_sql import start, write_transaction
+from webapp.services.messaging.step_jobs import KIND, ProcessResult
+from webapp.services.messaging.templating import render_step, variables_for
+from webapp.services.messaging.tracking import LinkMaker
+from webapp.services.suppression import verp_token
+
+
+def setting(app: Flask, name: str, default: int) -> int:
+    """A dispatcher setting from the app's config, else the environment, else the default."""
+    value = app.config.get(name)
+    return int(value) if value is not None else env_int(name, default, minimum=1)
+
+
+class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
+    """Sends due sequence messages for one call of `process_due`.
+
+    The loop and the sending are here; the checks before sending (`Screening`,
+    messaging/dispatch_batch.py), pacing and leases (`Pacing`, messaging/dispatch_pacing.py)
+    and the recording of outcomes (`Acknowledging`, messaging/dispatch_acks.py) are its parts,
+    mixed in so the per-message path makes exactly the calls it made as one class.
+    """
+
+    def __init__(self, app: Flask, *, owner: str | None, clock: Callable[[], datetime]) -> None:
+        self.app = app
+        self.engine = db.engine
+        self.clock = clock
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.batch_size = min(max(setting(app, "AUTOMATION_BATCH_SIZE", 100), 1), 500)
+        self.lease_seconds = setting(app, "AUTOMATION_LEASE_SECONDS", 120)
+        public = app.config.get("PUBLIC_URL") or "http://127.0.0.1:8000"
+        self.links = LinkMaker(public, app.config["SECRET_KEY"])
+        self.host = urlsplit(public).hostname or "localhost"
+        self.per_campaign: dict[tuple[int, int], ProcessResult] = defaultdict(ProcessResult)
+        self.timeline: list[dict] = []
+        self.leased: list[QueuedJob] = []  # the batch in hand
+        self.started: set[int] = set()  # its jobs whose attempt is counted (sending began)
+        self.unacked: Callable[[], None] | None = None  # a sent message not yet recorded
+        self.batch_result = ProcessResult()
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        now: datetime,
+        conditions: list,
+        org_id: int | None,
+        limit: int | None,
+        deadline: float | None,
+    ) -> ProcessResult:
+        result = ProcessResult()
+        self.settle(max(now, self.clock()))
+        with ExitStack() as self.open:  # connections kept for the whole run, closed at its end
+            self.conn = self.open.enter_context(self.bookkeeping())
+            self.channels: dict[tuple[int, str], delivery.ChannelSender] = {}
+            self.loop(
+                result,
+                now=now,
+                conditions=conditions,
+                org_id=org_id,
+                limit=limit,
+                deadline=deadline,
+            )
+        return result
+
+    def channel(self, org_id: int, channel: str) -> delivery.ChannelSender:
+        """The (workspace, channel) sender of this run: one SMTP connection serves every batch."""
+        key = (org_id, channel)
+        if key not in self.channels:
+            self.channels[key] = self.open.enter_context(
+                open_channel(org_id, channel, engine=self.engine, clock=self.clock)
+            )
+        return self.channels[key]
+
+    def loop(
+        self,
+        result: ProcessResult,
+        *,
+        now: datetime,
+        conditions: list,
+        org_id: int | None,
+        limit: int | None,
+        deadline: float | None,
+    ) -> None:
+        lost = 0  # lost connections since the last whole batch
+        while limit is None or limit > 0:
+            if deadline is not None and time.monotonic() >= deadline:
+                result.details.append(
+                    "Stopped at the time budget; the rest is sent on the next run."
+                )
+                break
+            size = self.batch_size if limit is None else min(self.batch_size, limit)
+            try:
+                claimed, batch_result = self.batch(
+                    now=now, conditions=conditions, org_id=org_id, size=size
+                )
+            except Exception as exc:
+                if not queue.lost_connection(exc):
+                    raise
+                # A lost connection costs this batch only (messaging/dispatch_recovery.py).
+                lost += 1
+                if limit is not None:
+                    limit -= len(self.leased)
+                self.reconnect(exc, lost)  # records the message sent before the loss, too
+                result.add(self.batch_result)
+                continue
+            lost = 0
+            if not claimed:
+                break
+            result.add(batch_result)
+            if limit is not None:
+                limit -= claimed
+            if batch_result.deferred >= claimed:
+                break  # everything went back for later: nothing more can go out now
+
+    def batch(
+        self, *, now: datetime, conditions: list, org_id: int | None, size: int
+    ) -> tuple[int, ProcessResult]:
+        self.batch_result = result = ProcessResult(batches=1)
+        self.leased, self.started = [], set()
+        with Session(self.engine) as session:
+            # `now` says what is due; a long run's later batches must still lease from the
+            # present moment, or their leases would be born expired and another worker
+            # would take the same jobs.
+            jobs = queue.claim(
+                session,
+                self.owner,
+                now=max(now, self.clock()),
+                limit=size,
+                lease_seconds=self.lease_seconds,
+                kinds=[KIND],
+                org_id=org_id,
+                where=conditions,
+                start=False,  # each job's attempt counts when its sending begins
+            )
+            session.commit()
+            self.leased = jobs
+            if not jobs:
+                return 0, result
+            ctx = Batch(session, jobs)
+            session.commit()
+        self.leased_at = time.monotonic()
+        groups: dict[tuple[int, str], list[QueuedJob]] = defaultdict(list)
+        for job in jobs:
+            if self.skip(job, ctx, result, now=now):
+                continue
+            send = ctx.sends[job.id]
+            groups[(send.org_id, send.channel)].append(job)
+        for (group_org, channel), group in groups.items():
+            self.send_group(group_org, channel, group, ctx, result)
+        return len(jobs), result
+
+    # --- sending ------------------------------------------------------------------------------------
+
+    def send_group(
+        self, org_id: int, channel: str, jobs: list[QueuedJob], ctx: Batch, result: ProcessResult
+    ) -> None:
+        conn, sender = self.conn, self.channel(org_id, channel)
+        jobs = self.pace(sender, jobs, result)
+        if not jobs:
+            return
+        outboxed = sender.provider == "outbox"
+        try:
+            for index, job in enumerate(jobs):
+                self.keep_lease(jobs[index:])
+                if job.id not in self.started:
+                    self.start(job)
+                # The next job's attempt is counted in this one's acknowledgement.
+                following = jobs[index + 1].id if index + 1 < len(jobs) else None
+                send = ctx.sends[job.id]
+                step = ctx.step_by_id[send.step_id]
+                lead = ctx.leads[send.lead_id]
+                org = ctx.orgs[send.org_id]
+                rendered = render_step(step, lead, org, variables=variables_for(lead, org))
+                message = self.message(job, send, step, lead, org, rendered)
+                try:
+                    if outboxed or job.test_mode:
+                        # The outbox row joins the transaction that marks the job: one commit.
+                        with conn.begin(), Session(bind=conn) as session:
+                            receipt = sender.send(message, session=session)
+                            self.mark_sent(
+                                conn,
+                                job,
+                                send,
+                                step,
+                                lead,
+                                ctx,
+                                rendered,
+                                receipt,
+                                result,
+                                following,
+                            )
+                        continue
+                    receipt = sender.send(message)  # no transaction is open here
+                except CircuitOpen as exc:
+                    self.release(jobs[index:], lambda _i, at=exc.retry_at: at, result)
+                    result.details.append(
+                        f"{channel} delivery is paused after repeated failures: {exc}"
+                    )
+                    break
+                except IntegrationError as exc:
+                    receipt = self.maybe_sent_anyway(sender, message, exc)
+                    if receipt is None:
+                        self.record_failure(job, send, step, exc, result)
+                        continue
+                sent = (job, send, step, lead, ctx, rendered, receipt, result, following)
+                self.unacked = lambda sent=sent: self.acknowledge_sent(*sent)
+                self.acknowledge_sent(*sent)
+                self.unacked = None
+        finally:
+            self.write_timeline(self.conn)
+
+    def start(self, job: QueuedJob) -> None:
+        """Count the attempt of a job whose sending begins (when no acknowledgement did)."""
+        with write_transaction(self.conn, one_statement=True):
+            start(self.conn, job.id, self.owner, self.clock())
+        self.started.add(job.id)
+
+    def acknowledge_sent(self, job, send, step, lead, ctx, rendered, receipt, result, following):
+        """Record a sent message on the bookkeeping connection: one statement on PostgreSQL."""
+        with write_transaction(self.conn, one_statement=True):
+            self.mark_sent(
+                self.conn, job, send, step, lead, ctx, rendered, receipt, result, following
+            )
+
+    def message(self, job, send, step, lead, org, rendered) -> delivery.OutgoingMessage:
+        to = lead.email if step.channel == "email" else lead.phone
+        if step.channel == "email":
+            decorated = self.links.decorate_email(
+                send.id, rendered.text, rendered.html or "", org_name=org.name
+            )
+            return delivery.OutgoingMessage(
+                channel="email",
+                to=to or "",
+                subject=rendered.subject,
+                text=decorated.text,
+                html=decorated.html,
+                headers=decorated.headers,
+                message_id=message_id_for(job.id, self.host),
+                org_id=org.id,
+                purpose="sequence",
+                test_mode=job.test_mode,
+                verp=verp_token(send.id, secret=self.links.secret),
+            )
+        return delivery.OutgoingMessage(
+            channel=step.channel,
+            to=to or "",
+            text=rendered.text,
+            org_id=org.id,
+            purpose="sequence",
+            status_callback=delivery.status_callback_url(send.id),
+            test_mode=job.test_mode,
+        )
+
+    def maybe_sent_anyway(self, sender, message, exc: IntegrationError):
+        """After an ambiguous failure (a timeout after Twilio may have taken it), ask."""
+        if not getattr(exc, "ambiguous", False):
+            return None
+        try:
+            return sender.already_sent(message, since=self.clock() - timedelta(minutes=10))
+        except IntegrationError:
+            return None
+
+
+def process_due(
+    app_or_engine=None,
+    *,
+    org_id: int | None = None,
+    campaign_id: int | None = None,
+    test_mode: bool | None = False,
+    now: datetime,
+    limit: int | None = None,
+    job_ids: list[int] | None = None,
+    owner: str | None = None,
+    clock: Callable[[], datetime] | None = None,
+    deadline: float | None = None,
+) -> ProcessResult:
+    """Send the sequence messages due at `now`, batch by batch, each marked on its own.
+
+    `test_mode` True takes only test messages, False only real ones, None both. `limit`
+    caps how many jobs are claimed; `deadline` (time.monotonic()) stops between batches.
+    Opens its own short transactions and commits them; call it with no transaction open.
+    """
+    app = app_or_engine if isinstance(app_or_engine, Flask) else current_app._get_current_object()
+    if not has_app_context():
+        with app.app_context():
+            return process_due(
+                app,
+                org_id=org_id,
+                campaign_id=campaign_id,
+                test_mode=test_mode,
+                now=now,
+                limit=limit,
+                job_ids=job_ids,
+                owner=owner,
+                clock=clock,
+                deadline=deadline,
+            )
+    from webapp.core import clock as app_clock
+
+    conditions: list = []
+    if test_mode is not None:
+        conditions.append(QueuedJob.test_mode.is_(test_mode))
+    if campaign_id is not None:
+        conditions.append(
+            QueuedJob.id.in_(
+                select(Send.queued_job_id).where(
+                    Send.campaign_id == campaign_id, Send.status == "queued"
+                )
+            )
+        )
+    if job_ids is not None:
+        conditions.append(QueuedJob.id.in_(list(job_ids)))
+    dispatcher = Dispatcher(app, owner=owner, clock=clock or app_clock.now)
+    result = dispatcher.run(
+        now=now, conditions=conditions, org_id=org_id, limit=limit, deadline=deadline
+    )
+    dispatcher.explain(now=now)
+    return result

@@ -1,0 +1,273 @@
+"""Tracking: signed links for unsubscribe, the open pixel and click redirects; counting.
+
+Tokens are signed with the app's secret (itsdangerous), so nobody can forge one. A click
+token carries the send and the number of the link in the message, and the redirect goes
+to that link of the message as it was sent — there is no open redirect: no address can be
+smuggled in, only the ones the message itself contained. Opens, clicks and conversions
+are counted per send and feed the campaign's daily metrics (source "tracked"), the first
+open and first click of a send once each, in the workspace's calendar day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from html import escape
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from itsdangerous import BadSignature, Signer
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from webapp.core.db import dialect_insert
+from webapp.models import CampaignMetric, Lead, Organization
+from webapp.models.sequence import Enrollment, Send
+from webapp.services.events import record_product_event
+from webapp.services.messaging.templating import links_in
+
+SALTS = {
+    "unsubscribe": "track.unsubscribe",
+    "open": "track.open",
+    "click": "track.click",
+    "bounce": "track.bounce",  # the VERP return path (services/suppression/verp.py)
+}
+HREF = re.compile(r'href="(https?://[^"]+)"')
+PIXEL_GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
+    b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+
+
+class _Signer(Signer):
+    """itsdangerous's Signer with its key derived once (it would derive it on every call)."""
+
+    def __init__(self, secret: str, salt: str) -> None:
+        super().__init__(secret, salt=salt)
+        self._key = super().derive_key()
+
+    def derive_key(self, secret_key=None) -> bytes:
+        return self._key if secret_key is None else super().derive_key(secret_key)
+
+
+@lru_cache(maxsize=16)
+def _signer(secret: str, purpose: str) -> _Signer:
+    return _Signer(secret, SALTS[purpose])
+
+
+def make_token(secret: str, purpose: str, *values: int) -> str:
+    """A signed token carrying whole numbers, e.g. "1234-0.<signature>" (short: it goes in links)."""
+    return _signer(secret, purpose).sign("-".join(str(int(v)) for v in values)).decode()
+
+
+def read_token(secret: str, purpose: str, token: str) -> list[int] | None:
+    """The numbers signed in `token`, or None when it is not one of ours (for this purpose)."""
+    try:
+        value = _signer(secret, purpose).unsign(token).decode()
+        return [int(part) for part in value.split("-")]
+    except (BadSignature, UnicodeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Decorated:
+    text: str
+    html: str
+    headers: dict[str, str]
+
+
+class LinkMaker:
+    """Builds the tracked addresses of one deployment (public URL and secret fixed)."""
+
+    def __init__(self, public_url: str, secret: str) -> None:
+        self.base = (public_url or "http://127.0.0.1:8000").rstrip("/")
+        self.secret = secret
+
+    def unsubscribe(self, send_id: int) -> str:
+        return f"{self.base}/u/{make_token(self.secret, 'unsubscribe', send_id)}"
+
+    def pixel(self, send_id: int) -> str:
+        return f"{self.base}/o/{make_token(self.secret, 'open', send_id)}.gif"
+
+    def click(self, send_id: int, index: int) -> str:
+        """The tracked address of the message's link number `index` (see `links_in`)."""
+        return f"{self.base}/c/{make_token(self.secret, 'click', send_id, index)}"
+
+    def decorate_email(self, send_id: int, text: str, html: str, *, org_name: str) -> Decorated:
+        """Add the unsubscribe footer, the List-Unsubscribe headers (RFC 8058 one-click),
+        the open pixel, and click-tracked links in the HTML part."""
+        unsubscribe = self.unsubscribe(send_id)
+        numbers = {url: i for i, url in enumerate(links_in(text))}
+
+        def tracked_href(match: re.Match) -> str:
+            index = numbers.get(_unescape(match.group(1)))
+            return match.group(0) if index is None else f'href="{self.click(send_id, index)}"'
+
+        tracked = HREF.sub(tracked_href, html)
+        footer_text = f"\n\n--\nYou receive this from {org_name}. Unsubscribe: {unsubscribe}\n"
+        footer_html = (
+            f'\n<p style="color:#666;font-size:12px">You receive this from {escape(org_name)}. '
+            f'<a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
+            f'\n<img src="{escape(self.pixel(send_id))}" width="1" height="1" alt="">'
+        )
+        return Decorated(
+            text=text + footer_text,
+            html=tracked + footer_html,
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+
+
+def _unescape(value: str) -> str:
+    return (
+        value.replace("&amp;", "&")
+        .replace("&quot;", '"')
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+    )
+
+
+# --- reading tokens ----------------------------------------------------------------------------
+
+
+def send_for(session: Session, secret: str, purpose: str, token: str) -> tuple[Send | None, list]:
+    values = read_token(secret, purpose, token)
+    if not values or not isinstance(values[0], int):
+        return None, []
+    return session.get(Send, values[0]), values[1:]
+
+
+def safe_destination(send: Send, index: object) -> str | None:
+    """The message's link number `index` (an http(s) address that was in the message sent),
+    else None: a click can only lead where the message itself pointed."""
+    links = links_in(send.body_text or "")
+    if not isinstance(index, int) or not 0 <= index < len(links):
+        return None
+    url = links[index]
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+# --- counting ------------------------------------------------------------------------------------
+
+
+def _metric_day(session: Session, org_id: int, now: datetime):
+    org = session.get(Organization, org_id)
+    try:
+        return now.astimezone(ZoneInfo(org.timezone if org else "UTC")).date()
+    except (KeyError, ValueError):
+        return now.date()
+
+
+def add_to_metrics(
+    session: Session,
+    org_id: int,
+    campaign_id: int,
+    *,
+    now: datetime,
+    impressions: int = 0,
+    clicks: int = 0,
+    conversions: int = 0,
+    revenue: Decimal = Decimal("0"),
+) -> None:
+    """Add counts to the campaign's metrics of today (workspace calendar), creating the row."""
+    day = _metric_day(session, org_id, now)
+    stmt = dialect_insert(session)(CampaignMetric).values(
+        org_id=org_id,
+        campaign_id=campaign_id,
+        day=day,
+        impressions=impressions,
+        clicks=clicks,
+        spend=Decimal("0"),
+        leads=0,
+        conversions=conversions,
+        revenue=revenue,
+        source="tracked",
+        updated_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["campaign_id", "day"],
+        set_={
+            "impressions": CampaignMetric.impressions + impressions,
+            "clicks": CampaignMetric.clicks + clicks,
+            "conversions": CampaignMetric.conversions + conversions,
+            "revenue": CampaignMetric.revenue + revenue,
+            "updated_at": now,
+        },
+    )
+    session.execute(stmt)
+
+
+def record_open(session: Session, send: Send, *, now: datetime) -> bool:
+    """Count an open. Returns True for the send's first open (counted in the metrics)."""
+    first = send.first_opened_at is None
+    session.execute(
+        update(Send)
+        .where(Send.id == send.id)
+        .values(opens=Send.opens + 1, first_opened_at=send.first_opened_at or now)
+        .execution_options(synchronize_session=False)
+    )
+    if first and not send.test_mode:
+        add_to_metrics(session, send.org_id, send.campaign_id, now=now, impressions=1)
+        _event(session, send, "email.opened", f"open:{send.id}", now)
+    return first
+
+
+def record_click(session: Session, send: Send, *, now: datetime) -> bool:
+    """Count a click (a click also proves an open). True for the send's first click."""
+    first = send.first_clicked_at is None
+    if send.first_opened_at is None:
+        record_open(session, send, now=now)
+    session.execute(
+        update(Send)
+        .where(Send.id == send.id)
+        .values(clicks=Send.clicks + 1, first_clicked_at=send.first_clicked_at or now)
+        .execution_options(synchronize_session=False)
+    )
+    if first and not send.test_mode:
+        add_to_metrics(session, send.org_id, send.campaign_id, now=now, clicks=1)
+        _event(session, send, "email.clicked", f"click:{send.id}", now)
+    return first
+
+
+def _event(session: Session, send: Send, name: str, message_id: str, now: datetime) -> None:
+    """The contact's first open or click of a send as an event (segments and workflows
+    react to it); the id is the send's, so a second first-open race stores one event."""
+    props = {"send_id": send.id, "campaign_id": send.campaign_id, "subject": send.subject[:200]}
+    record_product_event(
+        session, send.org_id, send.lead_id, name, props, message_id=message_id, now=now
+    )
+
+
+def record_conversions(session: Session, *, org_id: int | None, now: datetime) -> int:
+    """Count contacts who became customers (lead status "won") after enrolling in a sequence,
+    once per enrolment. Returns how many conversions were added to the metrics."""
+    query = (
+        select(Enrollment.id, Enrollment.org_id, Enrollment.campaign_id)
+        .join(Lead, Lead.id == Enrollment.lead_id)
+        .where(
+            Enrollment.converted_at.is_(None), Enrollment.test_mode.is_(False), Lead.status == "won"
+        )
+    )
+    if org_id is not None:
+        query = query.where(Enrollment.org_id == org_id)
+    rows = session.execute(query.limit(10_000)).all()
+    per_campaign: dict[tuple[int, int], int] = {}
+    for enrollment_id, row_org, campaign_id in rows:
+        done = session.execute(
+            update(Enrollment)
+            .where(Enrollment.id == enrollment_id, Enrollment.converted_at.is_(None))
+            .values(converted_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if done:
+            per_campaign[(row_org, campaign_id)] = per_campaign.get((row_org, campaign_id), 0) + 1
+    for (row_org, campaign_id), count in per_campaign.items():
+        add_to_metrics(session, row_org, campaign_id, now=now, conversions=count)
+    return sum(per_campaign.values())

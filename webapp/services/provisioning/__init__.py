@@ -1,0 +1,1 @@
+"""Workspace setup: the pipeline, its steps, its runner and paid checkouts."""

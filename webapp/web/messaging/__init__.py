@@ -1,0 +1,1 @@
+"""Sequences (the Automation tab), the outbox, tracking links and Twilio's webhooks."""

@@ -1,0 +1,1 @@
+"""The health page and the scheduler page."""

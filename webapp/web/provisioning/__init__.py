@@ -1,0 +1,1 @@
+"""Settings → Setup (workspace provisioning) and Stripe's checkout webhook."""

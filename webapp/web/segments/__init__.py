@@ -1,0 +1,1 @@
+"""Segments: the list, the rules builder, members and export; a contact's tags."""

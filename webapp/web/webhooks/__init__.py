@@ -1,1 +1,0 @@
-"""Webhooks that providers call: Twilio's status callbacks and inbound messages."""
