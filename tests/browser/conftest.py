@@ -2,7 +2,7 @@
 
 Fixtures: `live_server` (the base URL), `browser` (one Chromium per session), `page` (a
 fresh context per test). Helpers: `release_db()`, `sign_in(page, base, user)` and
-`shot(page, name)`, which saves a full-page PNG to $SCREENSHOT_DIR when it is set.
+`settled(page)`, `shot(page, name)`, which saves a full-page PNG to $SCREENSHOT_DIR when it is set.
 
 The server thread and the test share the database through separate connections. On
 SQLite every transaction is BEGIN IMMEDIATE, so the test must end its transaction
@@ -125,6 +125,14 @@ def shot(page: Page, name: str) -> None:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def settled(page: Page) -> None:
+    """Wait until htmx has sent, swapped and settled: a person cannot type into content in
+    the 20 ms htmx takes to settle it, and a test that does may lose what it typed."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
 
 
 def sign_in(page: Page, base: str, user: User | str, password: str = PASSWORD) -> None:

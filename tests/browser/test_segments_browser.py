@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import release_db, shot, sign_in
+from tests.browser.conftest import release_db, settled, shot, sign_in
 from tests.conftest import START
 from tests.segments.factories import make_lead
 from webapp.core.extensions import db
 from webapp.models import Organization, User
 from webapp.services.segments import add_tag
-
-
-def settled(page: Page) -> None:
-    """Wait until htmx has swapped, settled and wired the new builder."""
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-    )
 
 
 def test_it_builds_a_segment_and_sees_its_count(

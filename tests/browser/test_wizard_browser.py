@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, Response, expect
 
-from tests.browser.conftest import release_db, shot
+from tests.browser.conftest import release_db, settled, shot
 
 PASSWORD = "flour and butter 42"
 
@@ -48,6 +48,7 @@ def test_it_sets_up_the_autopilot_from_sign_up_to_the_dashboard(
         page.get_by_role("button", name="Next").click()
     assert refused.value.status == 422
     expect(page.locator("#description-error")).to_contain_text("Describe your business")
+    settled(page)
     page.get_by_label("What does your business do?").fill(
         "A family bakery in Leeds making sourdough and celebration cakes, with a small café."
     )
@@ -57,6 +58,7 @@ def test_it_sets_up_the_autopilot_from_sign_up_to_the_dashboard(
     # Step 2: the audience (Enter in a field means Next, not Back).
     expect(wizard).to_contain_text("Step 2 of 4")
     page.wait_for_url(f"{base}/autopilot/setup/audience")  # htmx pushed the step's URL
+    settled(page)
     page.get_by_label("Who are your customers?").fill("Busy families")
     page.get_by_label("Where are they?").fill("Leeds")
     page.get_by_label("People (B2C)").check()
@@ -66,17 +68,20 @@ def test_it_sets_up_the_autopilot_from_sign_up_to_the_dashboard(
 
     # Step 3: type, go Back, and find everything kept on the way there and back.
     expect(wizard).to_contain_text("Step 3 of 4")
+    settled(page)
     page.get_by_label("Monthly marketing budget (USD)").fill("$1,500")
     page.get_by_label("More sales").check()
     page.get_by_label("Leads you want each month (optional)").fill("40")
     shot(page, "wizard-3-budget")
     page.get_by_role("button", name="Back").click()
     expect(wizard).to_contain_text("Step 2 of 4")
+    settled(page)
     expect(page.get_by_label("Who are your customers?")).to_have_value("Busy families")
     expect(page.get_by_label("Where are they?")).to_have_value("Leeds")
     expect(page.get_by_label("People (B2C)")).to_be_checked()
     page.get_by_role("button", name="Next").click()
     expect(wizard).to_contain_text("Step 3 of 4")
+    settled(page)
     expect(page.get_by_label("Monthly marketing budget (USD)")).to_have_value("$1,500")
     expect(page.get_by_label("More sales")).to_be_checked()
     expect(page.get_by_label("Leads you want each month (optional)")).to_have_value("40")
@@ -85,6 +90,7 @@ def test_it_sets_up_the_autopilot_from_sign_up_to_the_dashboard(
     # Step 4: the built-in planner's strategy, editable; shares must add up to 100.
     expect(wizard).to_contain_text("Step 4 of 4")
     expect(wizard).to_contain_text("Written by the built-in planner")
+    settled(page)
     shot(page, "wizard-4-strategy")
     first_share = wizard.locator("input[data-share]").first
     original = first_share.input_value()
@@ -94,6 +100,7 @@ def test_it_sets_up_the_autopilot_from_sign_up_to_the_dashboard(
         page.get_by_role("button", name="Activate autopilot").click()
     assert refused.value.status == 422
     expect(page.locator("#total-error")).to_contain_text("add up to 105%")
+    settled(page)
     shot(page, "wizard-4-strategy-error")
     wizard.locator("input[data-share]").first.fill(original)
     page.get_by_label("Tone of voice").fill("Warm, cheerful and local")
