@@ -227,6 +227,52 @@ def test_month_cap_reached_mid_month_pauses_the_campaign(alice_org, meta_campaig
     assert len(graph.posts()) == posts  # paused once for the month, not again
 
 
+def test_on_the_months_last_day_a_generous_day_cannot_pass_the_budget(
+    alice_org, meta_campaign, graph, clock
+):
+    """Meta may spend 75 % over a daily budget: with 40.00 left on the last day, the daily
+    budget is 22.85 (40 ÷ 1.75), not 40.00 (which could spend 70.00)."""
+    from datetime import UTC, datetime
+
+    cid = _link(alice_org, meta_campaign, graph, clock)
+    clock.set(datetime(2026, 12, 31, 10, 0, tzinfo=UTC))
+    rows = [{"campaign_id": meta_campaign.id, "date": f"2026-12-{d:02d}", "spend": "9.00"}
+            for d in range(1, 31)]  # fmt: skip
+    report, _ = import_api_rows(db.session, alice_org.id, rows, now=clock())
+    assert not report.errors  # 270.00 spent of 310.00: 40.00 left
+    queue_budget_pushes(
+        db.session, alice_org.id, [meta_campaign.id], now=clock(), reason="optimizer"
+    )
+    run_jobs(clock)
+    assert graph.campaigns[cid]["daily_budget"] == "2285"  # 40.00 ÷ 1.75, rounded down
+    assert Decimal("22.85") * Decimal("1.75") <= Decimal("40.00")
+
+
+def test_pausing_a_marketing_campaign_pauses_its_lines_and_the_ad(
+    alice_org, meta_campaign, graph, clock
+):
+    """The paid-media lines follow their campaign: paused with it (and the linked Meta
+    campaign paused by the push), resumed with it — only the lines its pause paused."""
+    from tests.marketing.factories import make_campaign
+    from webapp.services.marketing import change_status
+    from webapp.services.marketing.paid_media import link_line
+
+    cid = _link(alice_org, meta_campaign, graph, clock)
+    assert graph.campaigns[cid]["status"] != "PAUSED"
+    spring = make_campaign(alice_org, now=clock(), status="active")
+    link_line(db.session, alice_org, spring, meta_campaign.id, actor_id=None, now=clock())
+    change_status(db.session, alice_org, spring, "paused", actor_id=None, now=clock())
+    assert meta_campaign.status == "paused"
+    run_jobs(clock)
+    assert graph.campaigns[cid]["status"] == "PAUSED"
+    said = db.session.scalar(select(ActivityLog).where(ActivityLog.type == "ads.paused_with_line"))
+    assert "turn the ad back on" in said.description
+
+    change_status(db.session, alice_org, spring, "active", actor_id=None, now=clock())
+    db.session.refresh(meta_campaign)
+    assert meta_campaign.status == "active" and "paused_with_campaign" not in meta_campaign.settings
+
+
 def test_without_credentials_nothing_is_pulled_or_pushed(alice_org, app, clock):
     from tests.ads.conftest import add_campaign
 

@@ -101,6 +101,28 @@ def test_link_choose_create_and_unlink(client, alice, alice_org, graph, clock):
     assert db.session.scalar(select(AdPlatformLink)) is None
 
 
+def test_a_campaign_created_in_yen_gets_the_yen_typed(client, alice, alice_org, graph, clock):
+    """1500 typed for a JPY account is 1500 yen on the platform, not 150,000 (yen has no
+    minor unit); amounts on the page read in the account's own decimals."""
+    from tests.ads.conftest import save_meta
+
+    clock.set(MID_MONTH)
+    graph.currency = "JPY"
+    save_meta(alice_org, clock())
+    campaign = add_campaign(alice_org, "meta_ads", "90000", clock())
+    db.session.commit()
+    graph.add_campaign("Spring fair", 2000)
+    login(client, alice)
+    show = f"/campaigns/{campaign.id}"
+    assert "2000 JPY a day" in client.get(f"{show}/ads/link").get_data(as_text=True)
+    made = post(client, f"{show}/ads/create", {"name": "Autopilot — yen", "daily_budget": "1500"},
+                page=f"{show}/ads/link")  # fmt: skip
+    assert made.status_code == 302
+    [new] = [c for c in graph.campaigns.values() if c["name"] == "Autopilot — yen"]
+    assert new["daily_budget"] == "1500"
+    assert "1500 JPY" in client.get(show).get_data(as_text=True)
+
+
 def test_platform_refusing_the_token_shows_the_fix_on_the_link_page(
     client, alice, alice_org, graph, clock
 ):

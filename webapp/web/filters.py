@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_login import current_user
 
+from webapp.core.currency import from_minor
 from webapp.services.messaging import measure_sms
 from webapp.web.context import load_membership
 
@@ -44,8 +45,14 @@ def duration(ms: int | None) -> str:
     return f"{minutes} min {secs} s"
 
 
+def minor_money(amount: int | None, currency: str) -> str:
+    """An amount in minor units as a person reads it, with its code: "12.50 USD", "1500 JPY"."""
+    return f"{from_minor(amount or 0, currency)} {currency}"
+
+
 def register_filters(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_global(viewer_zone, "viewer_zone")
     app.add_template_filter(duration, "duration")
+    app.add_template_filter(minor_money, "minor_money")
     app.add_template_filter(measure_sms, "sms_size")  # segments as carriers count them

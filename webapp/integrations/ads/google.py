@@ -47,6 +47,7 @@ from google.auth.transport.requests import Request
 from google.oauth2.credentials import Credentials
 from google.protobuf.field_mask_pb2 import FieldMask
 
+from webapp.core.currency import minor_factor
 from webapp.integrations.ads.base import PAUSED, DailyResult, PlatformCampaign, Refused
 from webapp.integrations.ads.google_errors import (
     API_VERSION,
@@ -62,9 +63,6 @@ T = TypeVar("T")
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 SCOPES = ["https://www.googleapis.com/auth/adwords"]
 TIMEOUT_SECONDS = 60.0
-# ISO 4217 minor-unit exponents other than 2 (the currencies Google Ads bills in).
-_NO_DECIMALS = frozenset("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split())
-_THREE_DECIMALS = frozenset("BHD IQD JOD KWD LYD OMR TND".split())
 
 _CAMPAIGN_FIELDS = "campaign.id, campaign.name, campaign.status, campaign_budget.amount_micros"
 _RESULTS_QUERY = (
@@ -76,8 +74,7 @@ _RESULTS_QUERY = (
 
 def minor_unit_micros(currency: str) -> int:
     """Micros in one minor unit of `currency` (10,000 for USD, 1,000,000 for JPY)."""
-    code = currency.upper()
-    return 1_000_000 if code in _NO_DECIMALS else 1_000 if code in _THREE_DECIMALS else 10_000
+    return 1_000_000 // minor_factor(currency)
 
 
 class GoogleAdsAdapter:

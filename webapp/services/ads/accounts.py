@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from importlib import import_module
 from typing import TypeVar
 
@@ -29,7 +29,6 @@ T = TypeVar("T")
 
 LABELS = {"google_ads": "Google Ads", "meta_ads": "Meta ads"}
 # Currencies whose smallest unit is the unit itself (no cents) on both platforms.
-ZERO_DECIMAL = frozenset({"JPY", "KRW", "CLP", "VND", "ISK", "PYG"})
 
 
 def _meta(values: Mapping[str, str], config: Mapping) -> AdsAdapter:
@@ -95,22 +94,6 @@ def guarded(
     """Run one platform call under the workspace's breaker for `provider` (raises CircuitOpen
     while it is open; records the outcome). Call it with no write transaction open."""
     return Breaker(engine, org_id, provider).call(fn, clock=clock)
-
-
-# --- money ------------------------------------------------------------------------------------
-
-
-def minor_factor(currency: str) -> int:
-    return 1 if currency.upper() in ZERO_DECIMAL else 100
-
-
-def to_minor(amount: Decimal, currency: str) -> int:
-    """Whole minor units, rounded down (a budget is never rounded up past what was allowed)."""
-    return int((Decimal(amount) * minor_factor(currency)).to_integral_value(ROUND_FLOOR))
-
-
-def from_minor(amount: int, currency: str) -> Decimal:
-    return (Decimal(amount) / minor_factor(currency)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 # --- the month --------------------------------------------------------------------------------

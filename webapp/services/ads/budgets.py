@@ -5,6 +5,10 @@ in the account currency's minor units, rounded down. When the month-to-date spen
 reached the monthly budget (the campaign's share of the workspace's cap) there is nothing
 left to spend: the campaign is paused on the platform instead.
 
+Platforms overdeliver: Google may spend up to twice a campaign's daily budget on a day, Meta
+up to 75 % more. So the daily budget is also capped at what is left ÷ that factor, or on
+the month's last days one generous day could pass the monthly budget.
+
 Back (when the platform refuses a change, our budget becomes what the platform has):
 monthly = month-to-date spend + platform daily budget × days left.
 """
@@ -17,10 +21,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.orm import Session
 
+from webapp.core.currency import from_minor, to_minor
 from webapp.models import Campaign
-from webapp.services.ads.accounts import days_left, from_minor, month_spend, to_minor
+from webapp.services.ads.accounts import days_left, month_spend
 
 CENT = Decimal("0.01")
+# The most a platform spends in one day, as a multiple of the daily budget (its own docs).
+OVERDELIVERY = {"google_ads": Decimal("2"), "meta_ads": Decimal("1.75")}
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,8 @@ def budget_target(session: Session, campaign: Campaign, currency: str, today: da
     monthly = Decimal(campaign.monthly_budget)
     left = days_left(today)
     remaining = max(monthly - spent, Decimal("0"))
-    return Target(monthly, spent, left, to_minor(remaining / left, currency))
+    daily = min(remaining / left, remaining / OVERDELIVERY.get(campaign.channel, Decimal(1)))
+    return Target(monthly, spent, left, to_minor(daily, currency))
 
 
 def implied_monthly(target: Target, platform_daily_minor: int, currency: str) -> Decimal:

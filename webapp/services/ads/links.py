@@ -18,12 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from webapp.core.currency import from_minor, to_minor
 from webapp.core.errors import DomainError
 from webapp.integrations.ads.base import PlatformCampaign
 from webapp.integrations.resilience import FIXES, IntegrationError
 from webapp.models import AD_PROVIDERS, AdPlatformLink, Campaign, Organization
 from webapp.services.activity import log_activity
-from webapp.services.ads.accounts import LABELS, adapter_for, connected, from_minor, guarded
+from webapp.services.ads.accounts import LABELS, adapter_for, connected, guarded
 from webapp.services.ads.budgets import budget_target
 from webapp.services.ads.push import local_today, queue_budget_pushes
 
@@ -103,23 +104,25 @@ def create_platform_campaign(
     org_id: int,
     provider: str,
     name: str,
-    daily_budget_minor: int,
+    daily_budget: Decimal,
     *,
     clock: Callable[[], datetime],
 ) -> PlatformCampaign:
-    """A new paused campaign on the platform with this daily budget (minor units).
-    Raises AdsError (PlatformFailed when the platform failed the call)."""
-    if daily_budget_minor <= 0:
+    """A new paused campaign on the platform with this daily budget, in the ad account's
+    currency as a person types it (12.50 dollars, 1500 yen). Raises AdsError (PlatformFailed
+    when the platform failed the call)."""
+    if daily_budget <= 0:
         raise AdsError("The daily budget must be more than zero.")
     adapter = _adapter(org_id, provider)
+
+    def create() -> PlatformCampaign:
+        minor = to_minor(daily_budget, adapter.currency())
+        if minor <= 0:
+            raise AdsError(f"The daily budget is less than one {adapter.currency()} minor unit.")
+        return adapter.create_paused_campaign(name, minor)
+
     try:
-        return guarded(
-            engine,
-            org_id,
-            provider,
-            lambda: adapter.create_paused_campaign(name, daily_budget_minor),
-            clock=clock,
-        )
+        return guarded(engine, org_id, provider, create, clock=clock)
     except IntegrationError as exc:
         raise PlatformFailed(provider, exc) from exc
 

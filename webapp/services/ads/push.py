@@ -21,12 +21,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.core.currency import from_minor
 from webapp.integrations.ads.base import PAUSED, AdsAdapter, Refused
 from webapp.integrations.resilience import CircuitOpen, IntegrationError
 from webapp.models import AdPlatformLink, BudgetChange, Campaign, Organization
 from webapp.queue import Done, Failed, JobContext, Outcome, RetryAt, register, submit
 from webapp.services.activity import log_activity
-from webapp.services.ads.accounts import LABELS, adapter_for, from_minor, guarded
+from webapp.services.ads.accounts import LABELS, adapter_for, guarded
 from webapp.services.ads.budgets import Target, budget_target, implied_monthly
 
 KIND = "ads.push_budget"
@@ -77,6 +78,8 @@ class PushPlan:
     month: str
     paused_month: str | None
     target: Target
+    line_paused: bool  # our budget line is paused (its marketing campaign was): pause there too
+    platform_status: str | None
 
 
 def _plan(session: Session, org_id: int, campaign_id: int, now: datetime) -> PushPlan | None:
@@ -100,6 +103,8 @@ def _plan(session: Session, org_id: int, campaign_id: int, now: datetime) -> Pus
         today.strftime("%Y-%m"),
         link.paused_month,
         budget_target(session, campaign, link.currency, today),
+        campaign.status != "active",
+        link.platform_status,
     )
 
 
@@ -120,6 +125,11 @@ def push_budget(job, ctx: JobContext) -> Outcome:
         return guarded(engine, plan.org_id, plan.provider, fn, clock=ctx.clock)
 
     try:
+        if plan.line_paused:
+            if plan.platform_status == PAUSED:
+                return Done({"skipped": "already paused"})
+            call(lambda: adapter.pause(plan.platform_id))
+            return Done({"paused": True}, apply=lambda s: _record_line_paused(s, plan, now))
         if plan.target.cap_reached:
             if plan.paused_month == plan.month:
                 return Done({"skipped": "already paused for the month"})
@@ -252,6 +262,25 @@ def _record_paused(session: Session, plan: PushPlan, now: datetime) -> None:
         entity=("campaign", plan.campaign_id),
         details={"provider": plan.provider, "spent": str(t.spent), "budget": str(t.monthly)},
     )
+
+
+def _record_line_paused(session: Session, plan: PushPlan, now: datetime) -> None:
+    link = _link(session, plan)
+    if link is None:
+        return
+    link.platform_status, link.last_push_at, link.last_error, link.updated_at = (
+        PAUSED,
+        now,
+        None,
+        now,
+    )
+    log_activity(
+        session, plan.org_id, "ads.paused_with_line",
+        f"“{plan.campaign_name}” paused on {LABELS[plan.provider]} because its budget line is "
+        f"paused. When the line is active again, turn the ad back on in {LABELS[plan.provider]} "
+        "(we never start spending by ourselves).",
+        now=now, entity=("campaign", plan.campaign_id), details={"provider": plan.provider},
+    )  # fmt: skip
 
 
 def _record_error(session: Session, plan: PushPlan, error: str) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Campaign, CampaignMetric, MarketingCampaign, Organization
 from webapp.services.activity import log_activity
+from webapp.services.ads import queue_budget_pushes
 from webapp.services.autopilot import channel_label
 from webapp.services.marketing.campaigns import CampaignError, local_today
 
@@ -159,6 +160,66 @@ def unlink_line(
     session.flush()
     _log(session, org, campaign, line, "unlinked", now, actor_id)
     return line
+
+
+PAUSED_WITH = "paused_with_campaign"  # a line's settings key: which campaign's pause paused it
+
+
+def follow_status(
+    session: Session,
+    org: Organization,
+    campaign: MarketingCampaign,
+    before: str,
+    after: str,
+    *,
+    actor_id: int | None,
+    now: datetime,
+) -> list[Campaign]:
+    """The linked budget lines follow the campaign: leaving "active" pauses the active ones
+    (the autopilot stops giving them money; a linked ad platform campaign is paused by the
+    push this queues); resuming turns on again exactly the lines that pause paused. Returns
+    the lines changed."""
+    if before == "active" and after != "active":
+        lines = _lines(session, org.id, campaign.id, "active")
+        for line in lines:
+            line.status = "paused"
+            line.settings = {**(line.settings or {}), PAUSED_WITH: campaign.id}
+        verb = f"paused with campaign “{campaign.name}”"
+    elif before == "paused" and after == "active":
+        lines = [
+            line
+            for line in _lines(session, org.id, campaign.id, "paused")
+            if (line.settings or {}).get(PAUSED_WITH) == campaign.id
+        ]
+        for line in lines:
+            line.status = "active"
+            line.settings = {k: v for k, v in (line.settings or {}).items() if k != PAUSED_WITH}
+        verb = f"resumed with campaign “{campaign.name}”"
+    else:
+        return []
+    for line in lines:
+        line.updated_at = now
+        log_activity(
+            session, org, f"campaign.{line.status}",
+            f"Budget line “{line.name}” {verb}.",
+            now=now, entity=("campaign", line.id), actor_id=actor_id,
+            details={"marketing_campaign_id": campaign.id, "channel": line.channel},
+        )  # fmt: skip
+    session.flush()
+    queue_budget_pushes(session, org.id, [line.id for line in lines], now=now, reason="status")
+    return lines
+
+
+def _lines(session: Session, org_id: int, campaign_id: int, status: str) -> list[Campaign]:
+    return list(
+        session.scalars(
+            select(Campaign).where(
+                Campaign.org_id == org_id,
+                Campaign.marketing_campaign_id == campaign_id,
+                Campaign.status == status,
+            )
+        )
+    )
 
 
 def _log(session, org, campaign, line, verb, now, actor_id) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from webapp.models import MarketingCampaign, Organization
 from webapp.services.activity import log_activity
 from webapp.services.marketing.campaigns import CampaignError, local_today
+from webapp.services.marketing.paid_media import follow_status
 
 # Where each status may go. Archived is the end: the campaign is put away for the record.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -115,6 +116,7 @@ def change_status(
     if target == "completed":
         campaign.completed_at = now
     session.flush()
+    follow_status(session, org, campaign, before, target, actor_id=actor_id, now=now)
     verb = VERBS[(before, target)]
     log_activity(
         session,

@@ -102,7 +102,7 @@ def create(campaign_id: int):
     db.session.rollback()  # nothing of ours stays open across the platform call
     try:
         created = ads.create_platform_campaign(
-            db.engine, org_id, provider, name, int(daily * 100), clock=clock.now
+            db.engine, org_id, provider, name, daily, clock=clock.now
         )
     except ads.AdsError as exc:
         cid, _provider, found, failure = _platform(load(Campaign, cid))
