@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from gunicorn.app.base import BaseApplication
 
 
@@ -21,7 +24,17 @@ class AutopilotServer(BaseApplication):
         return build_served_app()
 
 
+def _worker_gone(_server, worker) -> None:
+    # Its request counts stay in the sum; its live gauges (none today) would be dropped.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def serve_gunicorn(*, host: str, port: int, workers: int, threads: int) -> None:
+    # /metrics sums the workers' counters through files in one fresh folder per start.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="autopilot-metrics-")
     AutopilotServer(
         {
             "bind": f"{host}:{port}",
@@ -31,5 +44,6 @@ def serve_gunicorn(*, host: str, port: int, workers: int, threads: int) -> None:
             "accesslog": "-",
             "timeout": 120,
             "graceful_timeout": 20,
+            "child_exit": _worker_gone,
         }
     ).run()

@@ -48,6 +48,7 @@ BLUEPRINTS = (
     "webapp.web.accounts.auth",
     "webapp.web.accounts.workspace",
     "webapp.web.activity.views",
+    "webapp.web.ops.operations",
     "webapp.web.ads.views",
     "webapp.web.assets.views",
     "webapp.web.api.views",
