@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 
 _EXPORTS = {
+    "message_results": "message_figures",
     # A broadcast's recipients are sent as sequence messages (services/broadcasts).
     "KIND": "step_jobs",
     "MAX_ATTEMPTS": "step_jobs",

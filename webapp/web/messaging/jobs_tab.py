@@ -19,6 +19,7 @@ from webapp.services.messaging import (
     dispatch,
     job_actions,
     job_status,
+    message_results,
     triggering,
 )
 from webapp.web import htmx as hx
@@ -150,6 +151,7 @@ def show(campaign_id: int):
         campaign=campaign,
         actions=actions,
         has_steps=bool(steps_of(db.session, campaign)),
+        results=message_results(db.session, campaign.org_id, campaign.id),
         result=None,
         **_status_context(campaign),
         **_jobs_context(campaign),

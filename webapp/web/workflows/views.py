@@ -14,6 +14,7 @@ from flask_login import current_user
 from webapp.core import clock
 from webapp.core.errors import NotFound
 from webapp.core.extensions import csrf, db
+from webapp.services.messaging import message_results
 from webapp.services.workflows import (
     TEMPLATES,
     DefinitionInvalid,
@@ -131,6 +132,9 @@ def _page(
         run_form=run_form or RunForm(),
         action_form=ActionForm(),
         runs=runs_of(db.session, workflow),
+        results=message_results(db.session, workflow.org_id, workflow.carrier_campaign_id)
+        if workflow.carrier_campaign_id
+        else [],
         hook_url=hook_url,
         builder_form=builder_form,
         announce=announce,
