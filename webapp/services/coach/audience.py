@@ -34,8 +34,8 @@ from webapp.models import (
 from webapp.models.coach import COACH_AUDIENCES, COACH_FREQUENCIES, THREAD_WHERE, open_key
 from webapp.services.activity import log_activity
 from webapp.services.coach import work
-from webapp.services.coach.process import CoachResult, process_due
 from webapp.services.coach.consent import whatsapp_consent
+from webapp.services.coach.process import CoachResult, process_due
 from webapp.services.coach.schedule import AUDIENCES, contact_zone, first_due, window_problems
 from webapp.services.coach.writer import LANGUAGES, OWNER_SIDE
 from webapp.services.messaging import zone

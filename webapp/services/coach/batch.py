@@ -34,9 +34,9 @@ from webapp.models import (
 from webapp.models.queue import QueuedJob
 from webapp.services.coach.consent import consented
 from webapp.services.coach.outcomes import CoachResult
+from webapp.services.coach.schedule import contact_zone
 from webapp.services.coach.writer import HISTORY_MESSAGES, Turn
 from webapp.services.connections import open_channel
-from webapp.services.coach.schedule import contact_zone
 from webapp.services.suppression import why_blocked
 
 

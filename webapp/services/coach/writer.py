@@ -177,7 +177,11 @@ def builtin_message(brief: Brief) -> dict:
     name as well as the count of messages sent before)."""
     text = _TEXT.get(brief.language, _TEXT["en"])
     language = brief.language if brief.language in _TEXT else "en"
-    values = {"name": brief.first_name, "org": brief.org_name, "goal": _goal_phrase(brief.goal, language)}
+    values = {
+        "name": brief.first_name,
+        "org": brief.org_name,
+        "goal": _goal_phrase(brief.goal, language),
+    }
     if brief.kind == "reply":
         last = next((t.body.strip() for t in reversed(brief.history) if t.direction == "in"), "")
         if "?" in last:
