@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_login import current_user
 
+from webapp.services.activity import error_words, kind_label, plain
 from webapp.services.messaging import measure_sms
+from webapp.services.provisioning import step_title
 from webapp.web.context import load_membership
 
 
@@ -48,4 +50,9 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_global(viewer_zone, "viewer_zone")
     app.add_template_filter(duration, "duration")
-    app.add_template_filter(measure_sms, "sms_size")  # segments as carriers count them
+    app.add_template_filter(measure_sms, "sms_size")
+    # Plain words on screens (services/activity/words.py); raw values go under "Technical details".
+    app.add_template_filter(plain, "plain")
+    app.add_template_filter(kind_label, "kind_label")
+    app.add_template_filter(error_words, "error_words")
+    app.add_template_filter(step_title, "step_title")  # segments as carriers count them

@@ -12,6 +12,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from webapp.core.clock import day_end, day_start
 from webapp.core.extensions import db
+from webapp.services.activity import kind_label
 from webapp.services.activity import log as activity_service
 from webapp.web import htmx as hx
 from webapp.web.context import all_workspaces, org_required, visible_org_ids
@@ -51,10 +52,11 @@ def index():
         if chosen is not None:
             scope = [chosen]
     form.type.choices = [("", "Any type")] + [
-        (t, t) for t in activity_service.activity_types(db.session, scope)
+        (t, kind_label(t)) for t in activity_service.activity_types(db.session, scope)
     ]
     form.entity_type.choices = [("", "Any entity")] + [
-        (t, t) for t in activity_service.entity_types(db.session, scope)
+        (t, t.replace("_", " ").capitalize())
+        for t in activity_service.entity_types(db.session, scope)
     ]
 
     rows, cursor = [], None
