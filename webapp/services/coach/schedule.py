@@ -34,7 +34,7 @@ AUDIENCES: dict[str, tuple[str, ...] | None] = {
     "qualified": ("qualified",),
 }
 AUDIENCE_LABELS = {
-    "all_contacts": "All contacts with a phone number",
+    "all_contacts": "All contacts who agreed to WhatsApp messages",
     "new_leads": "New leads (status new or contacted)",
     "qualified": "Qualified leads",
 }

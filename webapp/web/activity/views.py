@@ -30,8 +30,8 @@ class ActivityFilterForm(FlaskForm):
     type = SelectField("Type", choices=[], validate_choice=False, default="")
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
-    entity_type = SelectField("Entity", choices=[], validate_choice=False, default="")
-    entity_id = StringField("Entity id", validators=[Optional(), Length(max=64)])
+    entity_type = SelectField("About", choices=[], validate_choice=False, default="")
+    entity_id = StringField("Record number", validators=[Optional(), Length(max=64)])
     automated = BooleanField("Automated only")
 
     def validate_until(self, field) -> None:
@@ -54,7 +54,7 @@ def index():
     form.type.choices = [("", "Any type")] + [
         (t, kind_label(t)) for t in activity_service.activity_types(db.session, scope)
     ]
-    form.entity_type.choices = [("", "Any entity")] + [
+    form.entity_type.choices = [("", "Anything")] + [
         (t, t.replace("_", " ").capitalize())
         for t in activity_service.entity_types(db.session, scope)
     ]
