@@ -205,3 +205,15 @@ def test_the_activity_feed_speaks_plain_words(app, client, alice, alice_org, clo
     assert "AI unavailable: the built-in writer was used" in seen  # the filter's choice
     assert "Workspace created" in seen
     assert _folded(html, "ai.fallback") and _folded(html, "coach_followup")
+
+
+def test_stored_sentences_lose_their_codes():
+    from webapp.services.activity import plain
+
+    assert plain("THIRD_PARTY_AUTH_FAILED: Twilio said 401") == (
+        "The provider refused the login details: Twilio said 401"
+    )
+    assert plain("Email (SMTP) test failed (INTEGRATION_OFFLINE).") == (
+        "Email (SMTP) test failed: the service could not be reached."
+    )
+    assert plain("Set the API_KEY") == "Set the API_KEY"  # not an error class: left alone

@@ -106,4 +106,5 @@ def plain(text: str | None) -> str:
     text = CODE.sub(
         lambda m: error_words(m.group(0)) if m.group(0) in ERROR_WORDS else m.group(0), text
     )
-    return text.replace(":.", ".").replace("::", ":")
+    text = text.replace(":.", ".").replace("::", ":")
+    return text[:1].upper() + text[1:]  # a sentence that began with a code
