@@ -119,5 +119,9 @@ def window_problems(start: str, end: str) -> dict[str, str]:
 
 
 def describe(settings: CoachSettings, tz: str) -> str:
-    """The schedule in words, e.g. "3× a week (Mon, Wed, Fri), 09:00–18:00 (Europe/London)"."""
-    return f"{FREQUENCIES.get(settings.frequency, settings.frequency)}, {settings.window_start}–{settings.window_end} ({tz})"
+    """The schedule in words, e.g. "3× a week (Mon, Wed, Fri), 09:00–18:00 in each contact's
+    local time (else Europe/London)"."""
+    return (
+        f"{FREQUENCIES.get(settings.frequency, settings.frequency)}, "
+        f"{settings.window_start}–{settings.window_end} in each contact's local time (else {tz})"
+    )
