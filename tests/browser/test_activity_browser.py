@@ -93,7 +93,7 @@ def test_repeats_read_as_one_plain_line_with_the_detail_folded_for_support(
     live_server: str, page: Page, alice: User, alice_org: Organization
 ) -> None:
     """Seven identical `ai.fallback` rows in a row are one line "× 7"; the kind, the record
-    and the raw data are folded away under "For support", not shown as the line."""
+    and the raw data are folded away under "Technical details", not shown as the line."""
     now = clock.now() - timedelta(hours=1)
     text = "OpenAI did not answer, so the built-in writer wrote this message."
     for i in range(7):
@@ -114,7 +114,7 @@ def test_repeats_read_as_one_plain_line_with_the_detail_folded_for_support(
     expect(line.locator(".repeat-count")).to_have_text("× 7")
     for technical in ("ai.fallback", "THIRD_PARTY_AUTH_FAILED", "campaign #4"):
         expect(line.get_by_text(technical)).to_be_hidden()
-    expect(line.locator("summary")).to_have_text("For support")
+    expect(line.locator("summary")).to_have_text("Technical details")
     line.locator("summary").click()
     expect(line.get_by_text("ai.fallback")).to_be_visible()
     shot(page, "activity-repeats")

@@ -21,7 +21,7 @@ def test_the_owner_turns_the_coach_on_and_reads_the_first_message(
     capture_lead(
         db.session,
         alice_org.id,
-        {"full_name": "Dana Diaz", "phone": "+14155552671"},
+        {"full_name": "Dana Diaz", "phone": "+14155552671", "whatsapp_consent": "yes"},
         source="manual",
         now=system_now(),
     )
@@ -33,10 +33,10 @@ def test_the_owner_turns_the_coach_on_and_reads_the_first_message(
     shot(page, "coach-empty")
     page.get_by_role("link", name="Open the coach settings").click()
 
-    page.get_by_label("Goal").fill("")
+    page.get_by_label("Next step for the customer").fill("")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Say in a few words")).to_be_visible()  # 422 with the field's error
-    page.get_by_label("Goal").fill("Book a first tasting visit")
+    page.get_by_label("Next step for the customer").fill("Book a first tasting visit")
     page.get_by_label("Coach on").check()
     page.get_by_label("From").fill("00:00")
     page.get_by_label("Until").fill("23:59")

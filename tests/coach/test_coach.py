@@ -66,10 +66,17 @@ def switch_on(org_id: int, clock, **changes) -> CoachSettings:
 
 
 def contact(org_id: int, clock, name: str, phone: str | None, *, status: str = "new") -> Lead:
+    """A contact who agreed to WhatsApp messages and lives in the workspace's zone (London)."""
     lead, _created = capture_lead(
         db.session,
         org_id,
-        {"full_name": name, "phone": phone, "email": f"{name.split()[0].lower()}@example.com"},
+        {
+            "full_name": name,
+            "phone": phone,
+            "email": f"{name.split()[0].lower()}@example.com",
+            "timezone": "Europe/London",
+            "whatsapp_consent": "yes",
+        },
         source="manual",
         now=clock(),
     )
@@ -391,7 +398,7 @@ def test_the_builtin_writer_is_personal_and_answers_questions():
         "Alice Bakes", "Dana", "Book a first tasting visit", "motivating", "de", "followup"
     )
     text = builtin_message(brief)["message"]
-    assert "Dana" in text and "Alice Bakes" in text and "Du schaffst das!" in text
+    assert "Dana" in text and "Alice Bakes" in text and "Einen schönen Tag noch!" in text
     reply = builtin_message(
         Brief(
             "Alice Bakes",

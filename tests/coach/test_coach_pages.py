@@ -43,7 +43,12 @@ def coached(org_id: int, clock, count: int = 1) -> list[int]:
         capture_lead(
             db.session,
             org_id,
-            {"full_name": f"Dana{n} Diaz", "phone": f"+1415555{2700 + n}"},
+            {
+                "full_name": f"Dana{n} Diaz",
+                "phone": f"+1415555{2700 + n}",
+                "timezone": "Europe/London",
+                "whatsapp_consent": "yes",
+            },
             source="manual",
             now=clock(),
         )

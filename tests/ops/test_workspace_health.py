@@ -202,7 +202,7 @@ def test_a_failed_setup_is_unhealthy_with_its_fix_and_a_link_to_setup(alice_org,
     assert h.provisioning.status == "failed"
     assert h.status == "unhealthy"
     issue = h.top_issue
-    assert issue.title == "Setup did not finish at step “phone_number”"
+    assert issue.title == "Setup did not finish at “Phone number”"
     assert issue.fix == "Pick another area code and re-run setup."
     assert issue.link == "/setup"
 

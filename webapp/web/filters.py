@@ -14,7 +14,9 @@ from flask import Flask
 from flask_login import current_user
 
 from webapp.core.currency import from_minor
+from webapp.services.activity import error_words, kind_label, plain
 from webapp.services.messaging import measure_sms
+from webapp.services.provisioning import step_title
 from webapp.web.context import load_membership
 
 
@@ -56,3 +58,8 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(duration, "duration")
     app.add_template_filter(minor_money, "minor_money")
     app.add_template_filter(measure_sms, "sms_size")  # segments as carriers count them
+    # Plain words on screens (services/activity/words.py); raw values go under "Technical details".
+    app.add_template_filter(plain, "plain")
+    app.add_template_filter(kind_label, "kind_label")
+    app.add_template_filter(error_words, "error_words")
+    app.add_template_filter(step_title, "step_title")

@@ -11,6 +11,9 @@ from importlib import import_module
 _EXPORTS = {
     "ACTIVITY_INSERT": "log",
     "activity_row": "log",
+    "error_words": "words",
+    "kind_label": "words",
+    "plain": "words",
     "log_activity": "log",
 }
 

@@ -3,8 +3,9 @@
 - `ensure_default_settings` gives a workspace its coach settings (off until an owner
   turns the coach on); `save_settings` validates and saves a change and moves the
   pending follow-ups to the new schedule.
-- `schedule_followups` enrols the audience — contacts with a phone number who have not
-  opted out — with a first follow-up at the next allowed moment (coach/schedule.py).
+- `schedule_followups` enrols the audience — contacts with a phone number who agreed to
+  WhatsApp messages (coach/consent.py) and have not opted out — with a first follow-up at
+  the next allowed moment in the contact's own zone (coach/schedule.py).
   Every follow-up created here is also queued as a job of the work engine (coach/work.py).
 - `process_due` (coach/process.py) runs the due follow-ups' jobs: writes and sends what
   is due; the 15-minute job runs both.
@@ -33,9 +34,10 @@ from webapp.models import (
 from webapp.models.coach import COACH_AUDIENCES, COACH_FREQUENCIES, THREAD_WHERE, open_key
 from webapp.services.activity import log_activity
 from webapp.services.coach import work
+from webapp.services.coach.consent import whatsapp_consent
 from webapp.services.coach.process import CoachResult, process_due
-from webapp.services.coach.schedule import AUDIENCES, first_due, window_problems
-from webapp.services.coach.writer import LANGUAGES
+from webapp.services.coach.schedule import AUDIENCES, contact_zone, first_due, window_problems
+from webapp.services.coach.writer import LANGUAGES, OWNER_SIDE
 from webapp.services.messaging import zone
 from webapp.services.suppression import not_suppressed
 
@@ -50,7 +52,7 @@ __all__ = [
 
 DEFAULTS = {
     "audience": "new_leads",
-    "goal": "Turn new enquiries into first visits with a friendly, personal check-in.",
+    "goal": "come in for a first visit",  # the customer's next step, sent to customers
     "frequency": "weekly",
     "window_start": "09:00",
     "window_end": "18:00",
@@ -118,9 +120,14 @@ def validate_settings(values: dict) -> dict[str, str]:
         errors["language"] = "Choose one of the listed languages."
     goal = (values.get("goal") or "").strip()
     if len(goal) < 5:
-        errors["goal"] = "Say in a few words what the coach should help contacts achieve."
+        errors["goal"] = "Say in a few words what the coach invites customers to do."
     elif len(goal) > 500:
         errors["goal"] = "Keep the goal under 500 characters."
+    elif OWNER_SIDE.search(goal):
+        errors["goal"] = (
+            "Customers read this: write it as their next step, for example "
+            "“book a first tasting visit”, not as a target of the business."
+        )
     tone = (values.get("tone") or "").strip()
     if not tone:
         errors["tone"] = "Describe the tone, for example “friendly and encouraging”."
@@ -237,17 +244,18 @@ def open_followup(
 
 
 def eligible_leads(settings: CoachSettings):
-    """The select of (id, phone) of the contacts the coach should have a follow-up for."""
+    """The select of (id, phone, timezone) of the contacts the coach should have a follow-up for."""
     has_open = exists().where(
         CoachFollowup.lead_id == Lead.id,
         CoachFollowup.kind == "followup",
         CoachFollowup.status.in_(OPEN),
     )
-    query = select(Lead.id, Lead.phone).where(
+    query = select(Lead.id, Lead.phone, Lead.timezone).where(
         Lead.org_id == settings.org_id,
         Lead.phone.is_not(None),
         Lead.phone != "",
         Lead.unsubscribed_at.is_(None),
+        whatsapp_consent(),
         not_suppressed("whatsapp"),  # opted out of WhatsApp
         ~has_open,
     )
@@ -266,12 +274,15 @@ def schedule_followups(session: Session, org_id: int | None, *, now: datetime) -
         query = query.where(CoachSettings.org_id == org_id)
     created = 0
     for settings in session.scalars(query.order_by(CoachSettings.org_id)).all():
-        leads = session.execute(eligible_leads(settings)).all()
-        if not leads:
-            continue
-        due = first_due(settings, now, _timezone(session, settings.org_id))
-        for start in range(0, len(leads), CHUNK):
-            created += _enrol(session, settings.org_id, leads[start : start + CHUNK], due, now)
+        workspace_zone = _timezone(session, settings.org_id)
+        by_zone: dict[str, list] = {}  # each contact's first follow-up in its own window
+        for lead_id, phone, lead_zone in session.execute(eligible_leads(settings)).all():
+            place = contact_zone(lead_zone, phone, workspace_zone)
+            by_zone.setdefault(place, []).append((lead_id, phone))
+        for place, leads in sorted(by_zone.items()):
+            due = first_due(settings, now, place)
+            for start in range(0, len(leads), CHUNK):
+                created += _enrol(session, settings.org_id, leads[start : start + CHUNK], due, now)
     return created
 
 

@@ -32,10 +32,11 @@ from webapp.models import (
     Organization,
 )
 from webapp.models.queue import QueuedJob
+from webapp.services.coach.consent import consented
 from webapp.services.coach.outcomes import CoachResult
+from webapp.services.coach.schedule import contact_zone
 from webapp.services.coach.writer import HISTORY_MESSAGES, Turn
 from webapp.services.connections import open_channel
-from webapp.services.messaging import zone
 from webapp.services.suppression import why_blocked
 
 
@@ -118,16 +119,21 @@ class Batch:
         self.history: dict[int, list[Turn]] = defaultdict(list)
         for row in session.execute(_recent_messages(conv_ids)):
             self.history[row.conversation_id].append(Turn(row.direction, row.body))
+        self.consented = consented(session, self.leads)
         self.blocked = why_blocked(
             session, ((i, lead, "whatsapp") for i, lead in self.leads.items())
         )
         session.expunge_all()
         self.waits = _pace(run, items)
 
-    def tz(self, org_id: int) -> str:
-        org = self.orgs.get(org_id)
-        name = org.timezone if org is not None else None
-        return name if zone(name) is not None else "UTC"
+    def tz(self, item: CoachFollowup) -> str:
+        """The zone of the follow-up's contact, in which its window is read."""
+        org, lead = self.orgs.get(item.org_id), self.leads.get(item.lead_id)
+        return contact_zone(
+            lead.timezone if lead is not None else None,
+            lead.phone if lead is not None else None,
+            org.timezone if org is not None else None,
+        )
 
 
 def _recent_messages(conv_ids: set[int]):

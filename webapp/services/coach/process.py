@@ -59,10 +59,9 @@ from webapp.models.queue import QueuedJob
 from webapp.services.coach import outcomes
 from webapp.services.coach.batch import RUN, Batch, Run, prepare, running
 from webapp.services.coach.outcomes import CoachResult
-from webapp.services.coach.schedule import AUDIENCES, first_due, is_open
+from webapp.services.coach.schedule import AUDIENCES, contact_zone, first_due, is_open
 from webapp.services.coach.work import KIND, MAX_ATTEMPTS, job_key
 from webapp.services.coach.writer import HISTORY_MESSAGES, Brief, Turn, write_message
-from webapp.services.messaging import zone
 
 __all__ = ["CoachResult", "process_due"]
 
@@ -94,6 +93,8 @@ def skip_reason(item: CoachFollowup, batch: Batch) -> tuple[str, str | None] | N
         return "The coach is switched off.", None
     if item.kind == "reply":
         return None if settings.auto_reply else ("Auto-reply is off.", None)
+    if lead.id not in batch.consented:
+        return "The contact has not agreed to WhatsApp messages.", "stopped"
     statuses = AUDIENCES.get(settings.audience)
     if statuses and lead.status not in statuses:
         return (
@@ -128,7 +129,7 @@ def send_followup(job: QueuedJob, ctx: queue.JobContext) -> queue.Outcome:
     if skip is not None:
         return queue.Done({"status": "skipped"}, partial(_skipped, run, item, *skip))
     settings = batch.settings[item.org_id]
-    tz = batch.tz(item.org_id)
+    tz = batch.tz(item)
     if item.kind == "followup" and not is_open(settings, run.clock(), tz):
         return _defer(run, item, first_due(settings, run.clock(), tz), "Outside the window.")
     try:
@@ -205,7 +206,7 @@ def _send(item: CoachFollowup, batch: Batch) -> queue.Done:
             now=now,
             message_id=message_id,
             settings=settings,
-            tz=batch.tz(item.org_id),
+            tz=batch.tz(item),
         )
         batch.history[item.conversation_id] = [*history, Turn("out", text)][-HISTORY_MESSAGES:]
         run.result.count(item.org_id, "replies" if item.kind == "reply" else "sent")
@@ -247,14 +248,19 @@ def _fail_for_good(
 ) -> None:
     settings = session.scalar(select(CoachSettings).where(CoachSettings.org_id == item.org_id))
     org = session.get(Organization, item.org_id)
-    tz = org.timezone if org is not None and zone(org.timezone) is not None else "UTC"
+    lead = session.get(Lead, item.lead_id)
+    tz = contact_zone(
+        lead.timezone if lead is not None else None,
+        lead.phone if lead is not None else None,
+        org.timezone if org is not None else None,
+    )
     outcomes.record_failure(
         session,
         item,
         error=error,
         error_class=error_class,
         attempts=attempts,
-        lead=session.get(Lead, item.lead_id),
+        lead=lead,
         settings=settings,
         tz=tz,
         now=now,

@@ -4,14 +4,18 @@
 - three_per_week: Monday, Wednesday and Friday;
 - weekly: every 7 days.
 
-The window ("09:00"–"18:00") is wall-clock time in the workspace's zone (send_windows does
-the DST-aware arithmetic). The first follow-up goes out at the next allowed moment; each
+The window ("09:00"–"18:00") is wall-clock time in the contact's own zone (`contact_zone`:
+the contact's saved zone, else the one its phone number belongs to, else the workspace's);
+send_windows does the DST-aware arithmetic. The first follow-up goes out at the next allowed moment; each
 next one a period later, at the same local time of day, moved into the window when needed.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
+import phonenumbers
+from phonenumbers import timezone as phone_zones
 
 from webapp.models import CoachSettings
 from webapp.services.messaging import next_allowed, parse_hhmm, zone
@@ -30,10 +34,25 @@ AUDIENCES: dict[str, tuple[str, ...] | None] = {
     "qualified": ("qualified",),
 }
 AUDIENCE_LABELS = {
-    "all_contacts": "All contacts with a phone number",
+    "all_contacts": "All contacts who agreed to WhatsApp messages",
     "new_leads": "New leads (status new or contacted)",
     "qualified": "Qualified leads",
 }
+
+
+def contact_zone(lead_timezone: str | None, phone: str | None, workspace_zone: str | None) -> str:
+    """The zone the coach's window is read in for one contact: its own saved zone, else the
+    single zone its number belongs to (+1 415 → America/Los_Angeles; a country spanning
+    several zones, like +1 in general, gives no answer), else the workspace's, else UTC."""
+    if zone(lead_timezone) is not None:
+        return lead_timezone  # type: ignore[return-value]
+    try:
+        places = phone_zones.time_zones_for_number(phonenumbers.parse(phone or "", None))
+    except phonenumbers.NumberParseException:
+        places = ()
+    if len(places) == 1 and zone(places[0]) is not None:
+        return places[0]
+    return workspace_zone if zone(workspace_zone) is not None else "UTC"  # type: ignore[return-value]
 
 
 def window_schedule(settings: CoachSettings) -> dict:
@@ -100,5 +119,9 @@ def window_problems(start: str, end: str) -> dict[str, str]:
 
 
 def describe(settings: CoachSettings, tz: str) -> str:
-    """The schedule in words, e.g. "3× a week (Mon, Wed, Fri), 09:00–18:00 (Europe/London)"."""
-    return f"{FREQUENCIES.get(settings.frequency, settings.frequency)}, {settings.window_start}–{settings.window_end} ({tz})"
+    """The schedule in words, e.g. "3× a week (Mon, Wed, Fri), 09:00–18:00 in each contact's
+    local time (else Europe/London)"."""
+    return (
+        f"{FREQUENCIES.get(settings.frequency, settings.frequency)}, "
+        f"{settings.window_start}–{settings.window_end} in each contact's local time (else {tz})"
+    )

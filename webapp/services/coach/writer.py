@@ -3,12 +3,14 @@
 `write_message` asks `complete_json` for {"message": "..."} with the workspace's goal,
 tone and language and the conversation's last messages. Without OpenAI (or over budget)
 the built-in writer answers: deterministic, offline, and still personal — the contact's
-first name, the workspace, the goal, a variant that changes from one message to the next,
-and for a reply, an answer to what the contact just wrote.
+first name, the business, the next step it invites the customer to take, a variant that
+changes from one message (and one contact) to the next, and for a reply, an answer to
+what the contact just wrote.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -65,84 +67,121 @@ class Brief:
 
 
 # --- the built-in writer ------------------------------------------------------------------
+# Written to the customer, about what the customer gets: the goal is the next step the
+# business invites the customer to take, as an infinitive phrase in the coach's language
+# ("book a first tasting visit", "einen ersten Probetermin buchen"), so every template that
+# uses it puts it where a verb phrase reads naturally. German and French say "Sie"/"vous",
+# Spanish and Dutch "tú"/"je", as shops in those countries usually write to customers.
 
 _TEXT = {
     "en": {
-        "there": "there",
         "followups": [
-            "Hi {name}, it's {org}. A quick check-in on our goal: {goal}. How is it going this week?",
-            "Hello {name}! {org} here. What is one small step you can take today towards {goal}?",
-            "Hi {name}, {org} again. Progress beats perfection: tell me one thing that went well since we last spoke.",
-            "Hey {name}, a nudge from {org}: {goal} is within reach. Anything I can help you with?",
+            "Hi {name}, it's {org}. Would you like to {goal}? Just reply to this message and we'll take care of the rest.",
+            "Hello {name}, {org} here. Any questions before you {goal}? Send them our way, we're happy to help.",
+            "Hi {name}, {org} again. Whenever you'd like to {goal}, a short reply here is all it takes.",
+            "Hi {name}, this is {org}. Is there anything we can help you with? We'd love to hear from you.",
         ],
-        "question": "Thanks for your question, {name}. You asked: “{quote}”. We'll make sure you get a proper answer from the team.",
+        "question": "Thanks for your question, {name}! We've passed “{quote}” on to the team and will get back to you shortly.",
         "thanks": "Thanks for your message, {name}! Good to hear from you.",
-        "close": "Let's keep going with {goal} — I'll check in again soon.",
-        "cheer": "You've got this!",
+        "close": "If there's anything else, just reply here.",
+        "cheer": "Have a lovely day!",
     },
     "de": {
-        "there": "",
         "followups": [
-            "Hallo {name}, hier ist {org}. Kurzer Check-in zu unserem Ziel: {goal}. Wie läuft es diese Woche?",
-            "Hallo {name}! {org} hier. Was ist ein kleiner Schritt, den du heute für {goal} machen kannst?",
-            "Hi {name}, noch einmal {org}. Fortschritt schlägt Perfektion: Was lief seit unserem letzten Kontakt gut?",
-            "Hey {name}, ein kleiner Anstoß von {org}: {goal} ist in Reichweite. Kann ich dir bei etwas helfen?",
+            "Hallo {name}, hier ist {org}. Möchten Sie {goal}? Antworten Sie einfach auf diese Nachricht, wir kümmern uns um den Rest.",
+            "Hallo {name}, {org} hier. Haben Sie noch Fragen, bevor Sie {goal}? Schreiben Sie uns gern, wir helfen Ihnen weiter.",
+            "Hallo {name}, hier ist noch einmal {org}. Wenn Sie {goal} möchten, genügt eine kurze Antwort auf diese Nachricht.",
+            "Hallo {name}, hier ist {org}. Können wir Ihnen mit etwas weiterhelfen? Wir freuen uns, von Ihnen zu hören.",
         ],
-        "question": "Danke für deine Frage, {name}. Du hast gefragt: „{quote}“. Das Team meldet sich mit einer Antwort.",
-        "thanks": "Danke für deine Nachricht, {name}! Schön, von dir zu hören.",
-        "close": "Lass uns dranbleiben: {goal}. Ich melde mich bald wieder.",
-        "cheer": "Du schaffst das!",
+        "question": "Danke für Ihre Frage, {name}! Wir haben „{quote}“ an unser Team weitergegeben und melden uns in Kürze bei Ihnen.",
+        "thanks": "Vielen Dank für Ihre Nachricht, {name}! Schön, von Ihnen zu hören.",
+        "close": "Wenn Sie noch etwas brauchen, schreiben Sie uns einfach hier.",
+        "cheer": "Einen schönen Tag noch!",
     },
     "es": {
-        "there": "",
         "followups": [
-            "Hola {name}, somos {org}. Un repaso rápido de nuestro objetivo: {goal}. ¿Qué tal va esta semana?",
-            "¡Hola {name}! Aquí {org}. ¿Qué pequeño paso puedes dar hoy hacia {goal}?",
-            "Hola {name}, otra vez {org}. Avanzar es mejor que ser perfecto: cuéntame algo que haya ido bien.",
-            "Hola {name}, un empujón de {org}: {goal} está a tu alcance. ¿Te puedo ayudar en algo?",
+            "Hola, {name}. Somos {org}. ¿Te gustaría {goal}? Responde a este mensaje y nosotros nos encargamos del resto.",
+            "Hola, {name}. Te escribimos de {org}. ¿Tienes alguna pregunta antes de {goal}? Escríbenos, te ayudamos encantados.",
+            "Hola, {name}. Aquí {org} otra vez. Cuando te venga bien {goal}, basta con una respuesta corta a este mensaje.",
+            "Hola, {name}. Te escribe el equipo de {org}. ¿Podemos ayudarte en algo? Nos encantará saber de ti.",
         ],
-        "question": "Gracias por tu pregunta, {name}. Preguntaste: «{quote}». El equipo te responderá pronto.",
+        "question": "¡Gracias por tu pregunta, {name}! Hemos pasado «{quote}» a nuestro equipo y te responderemos en breve.",
         "thanks": "¡Gracias por tu mensaje, {name}! Nos alegra saber de ti.",
-        "close": "Sigamos con {goal}; te escribo pronto.",
-        "cheer": "¡Tú puedes!",
+        "close": "Si necesitas algo más, escríbenos aquí cuando quieras.",
+        "cheer": "¡Que tengas un buen día!",
     },
     "fr": {
-        "there": "",
         "followups": [
-            "Bonjour {name}, c'est {org}. Petit point sur notre objectif : {goal}. Comment se passe cette semaine ?",
-            "Bonjour {name} ! Ici {org}. Quel petit pas pouvez-vous faire aujourd'hui vers {goal} ?",
-            "Bonjour {name}, encore {org}. Le progrès compte plus que la perfection : qu'est-ce qui s'est bien passé ?",
-            "Bonjour {name}, un petit coup de pouce de {org} : {goal} est à portée de main. Je peux vous aider ?",
+            "Bonjour {name}, c'est {org}. Souhaitez-vous {goal} ? Répondez simplement à ce message, nous nous occupons du reste.",
+            "Bonjour {name}, ici {org}. Une question avant de vous lancer ? Écrivez-nous, nous serons ravis de vous aider.",
+            "Bonjour {name}, c'est encore {org}. Quand vous voudrez {goal}, il suffit de répondre à ce message.",
+            "Bonjour {name}, ici {org}. Pouvons-nous vous aider en quoi que ce soit ? Nous serions ravis d'avoir de vos nouvelles.",
         ],
-        "question": "Merci pour votre question, {name}. Vous avez demandé : « {quote} ». L'équipe vous répondra rapidement.",
-        "thanks": "Merci pour votre message, {name} ! Ravi d'avoir de vos nouvelles.",
-        "close": "Continuons vers {goal} ; je reviens vers vous bientôt.",
-        "cheer": "Vous allez y arriver !",
+        "question": "Merci pour votre question, {name} ! Nous avons transmis « {quote} » à notre équipe, qui vous répondra très vite.",
+        "thanks": "Merci pour votre message, {name} ! Ravis d'avoir de vos nouvelles.",
+        "close": "Si vous avez besoin d'autre chose, écrivez-nous simplement ici.",
+        "cheer": "Belle journée à vous !",
     },
     "nl": {
-        "there": "",
         "followups": [
-            "Hoi {name}, hier is {org}. Even checken hoe het gaat met ons doel: {goal}. Hoe gaat het deze week?",
-            "Hallo {name}! {org} hier. Welke kleine stap kun je vandaag zetten richting {goal}?",
-            "Hoi {name}, nogmaals {org}. Vooruitgang telt meer dan perfectie: wat ging er goed sinds ons laatste contact?",
-            "Hé {name}, een duwtje van {org}: {goal} is binnen bereik. Kan ik ergens mee helpen?",
+            "Hoi {name}, met {org}. Wil je {goal}? Stuur gewoon een berichtje terug, dan regelen wij de rest.",
+            "Hallo {name}, hier is {org}. Heb je nog vragen? Stuur ons gerust een berichtje, we helpen je graag.",
+            "Hoi {name}, nog even {org}. Wil je {goal}? Dan is een kort antwoord op dit bericht genoeg.",
+            "Hallo {name}, je hoort van {org}. Kunnen we je ergens mee helpen? We horen graag van je.",
         ],
-        "question": "Bedankt voor je vraag, {name}. Je vroeg: “{quote}”. Het team komt bij je terug met een antwoord.",
+        "question": "Bedankt voor je vraag, {name}! We hebben “{quote}” doorgegeven aan ons team en komen er snel bij je op terug.",
         "thanks": "Bedankt voor je bericht, {name}! Leuk om van je te horen.",
-        "close": "Laten we doorgaan met {goal}; ik spreek je snel weer.",
-        "cheer": "Jij kunt dit!",
+        "close": "Heb je nog iets nodig? Stuur ons gerust een berichtje.",
+        "cheer": "Fijne dag nog!",
     },
 }
 UPBEAT_WORDS = ("motiv", "energ", "enthus", "upbeat", "cheer", "begeister")
+# Words of a goal written from the business's side ("get new enquiries to order …"): such a
+# goal is never put in front of a customer (settings refuse it; an old one is left out).
+OWNER_SIDE = re.compile(
+    r"\b(our goal|leads?|enquir(y|ies)|inquir(y|ies)|customers|clients|contacts|conversions?|"
+    r"convert|their|them|unser(e|em|en)? ziel|kunden|anfragen|interessenten)\b",
+    re.IGNORECASE,
+)
+# German capitalises nouns: only a leading article or pronoun of the goal is lower-cased.
+_GERMAN_LOWER = frozenset(
+    "ein eine einen einem einer den die das dem der unser unsere unseren unserem uns "
+    "bei mit zu im in am noch mal gleich jetzt heute".split()
+)
+
+
+def _goal_phrase(goal: str, language: str) -> str:
+    """The goal as a phrase inside a sentence: no final stop, a sentence capital dropped."""
+    phrase = " ".join(goal.split()).rstrip(".!")[:200]
+    if OWNER_SIDE.search(phrase):
+        return ""
+    first = phrase.split(" ", 1)[0]
+    if language == "de" and first.lower() not in _GERMAN_LOWER:
+        return phrase
+    if phrase[:1].isupper() and not phrase[:2].isupper():
+        phrase = phrase[0].lower() + phrase[1:]
+    return phrase
+
+
+def _tidy(message: str, language: str) -> str:
+    """One line; an empty name leaves no stray comma ("Hallo , hier" → "Hallo, hier")."""
+    message = " ".join(message.split()).replace(" ,", ",")
+    if language == "fr":  # French keeps its space before ! ? : ;
+        return re.sub(r",\s*([!?:;])", r" \1", message).replace(", .", ".")
+    return re.sub(r",\s*([!?.:;])", r"\1", message)
 
 
 def builtin_message(brief: Brief) -> dict:
-    """The built-in coach: a personal message from templates, the same for the same input."""
+    """The built-in coach: a personal message to the customer from templates, the same for
+    the same input. Contacts get different variants on the same day (the variant follows the
+    name as well as the count of messages sent before)."""
     text = _TEXT.get(brief.language, _TEXT["en"])
-    name = brief.first_name or text["there"]
-    goal = (brief.goal.strip().rstrip(".") or "your goal")[:200]
-    goal = goal[0].lower() + goal[1:] if goal[:1].isupper() and not goal[:2].isupper() else goal
-    values = {"name": name, "org": brief.org_name, "goal": goal}
+    language = brief.language if brief.language in _TEXT else "en"
+    values = {
+        "name": brief.first_name,
+        "org": brief.org_name,
+        "goal": _goal_phrase(brief.goal, language),
+    }
     if brief.kind == "reply":
         last = next((t.body.strip() for t in reversed(brief.history) if t.direction == "in"), "")
         if "?" in last:
@@ -152,12 +191,12 @@ def builtin_message(brief: Brief) -> dict:
         message = f"{opening} {text['close'].format(**values)}"
     else:
         sent_before = sum(1 for t in brief.history if t.direction == "out")
-        variants = text["followups"]
-        message = variants[sent_before % len(variants)].format(**values)
+        variants = [v for v in text["followups"] if values["goal"] or "{goal}" not in v]
+        offset = sum(map(ord, brief.first_name))
+        message = variants[(sent_before + offset) % len(variants)].format(**values)
     if any(word in brief.tone.lower() for word in UPBEAT_WORDS):
         message = f"{message} {text['cheer']}"
-    message = " ".join(message.replace(" ,", ",").split())
-    return {"message": _shorten(message, MAX_LENGTH)}
+    return {"message": _shorten(_tidy(message, language), MAX_LENGTH)}
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -172,10 +211,13 @@ def system_prompt(brief: Brief) -> str:
     language = LANGUAGES.get(brief.language, brief.language)
     return (
         f"You are the WhatsApp coach of {brief.org_name}. Write one short WhatsApp message "
-        f"(at most three sentences, plain text, no markdown) in {language}, in a {brief.tone} tone. "
-        f"The coaching goal: {brief.goal or 'keep the contact engaged'}. Address the contact by first name "
-        "when known. Never invent prices, appointments or promises, never ask for payment or personal "
-        "data, and if the contact wants no more messages, tell them to reply STOP."
+        f"(at most three sentences, plain text, no markdown) to a customer, in {language}, in a "
+        f"{brief.tone} tone. Write as the business to the customer, about what the customer gets; "
+        f"the next step to invite the customer to take: {brief.goal or 'get in touch with any question'}. "
+        "Never call it 'our goal', never speak of the customer as a lead or an enquiry, no "
+        "cheerleading ('You've got this'). Address the customer by first name when known. Never "
+        "invent prices, appointments or promises, never ask for payment or personal data, and if "
+        "the customer wants no more messages, tell them to reply STOP."
     )
 
 

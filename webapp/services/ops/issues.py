@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from webapp.integrations.resilience import FIXES, ErrorClass
+from webapp.services.provisioning import step_title
 
 if TYPE_CHECKING:
     from webapp.models import HealthAlert
@@ -184,7 +185,7 @@ def issues_for(
 def _provisioning_issues(provisioning: ProvisioningHealth) -> list[Issue]:
     issues: list[Issue] = []
     if provisioning.status == "failed":
-        step = f" at step “{provisioning.current_step}”" if provisioning.current_step else ""
+        step = f" at “{step_title(provisioning.current_step)}”" if provisioning.current_step else ""
         issues.append(
             Issue(
                 "critical",

@@ -178,7 +178,7 @@ def scheduler_check(session: Session, *, now: datetime) -> Check:
         "scheduler",
         False,
         "no scheduler process has checked in for 90 seconds",
-        "Start the app with make run or autopilot serve, which run the scheduler (or set SCHEDULER_ENABLED=1).",
+        "Start the app with make run or autopilot serve: both run the scheduler.",
     )
 
 

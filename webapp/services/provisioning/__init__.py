@@ -1,1 +1,21 @@
-"""Workspace setup: the pipeline, its steps, its runner and paid checkouts."""
+"""Workspace setup: the pipeline, its steps, its runner and paid checkouts.
+
+Other areas use only the names exported here (tests/test_layers.py checks it). They
+are loaded on first use, so two areas that use each other never import each other's
+modules while their packages are being imported."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+_EXPORTS = {
+    "step_title": "summary",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)

@@ -69,3 +69,11 @@ def summarize(steps: list[ProvisioningStep], *, retrying: bool = False) -> Summa
         else:
             summary.waiting.append(title)
     return summary
+
+
+def step_title(key: str | None) -> str:
+    """A setup step as the owner reads it: "smoke_tests" → "Connection tests"."""
+    if not key:
+        return ""
+    spec = STEP_BY_KEY.get(key)
+    return spec.title if spec is not None else key.replace("_", " ")

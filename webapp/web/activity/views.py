@@ -12,6 +12,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from webapp.core.clock import day_end, day_start
 from webapp.core.extensions import db
+from webapp.services.activity import kind_label
 from webapp.services.activity import log as activity_service
 from webapp.web import htmx as hx
 from webapp.web.context import all_workspaces, org_required, visible_org_ids
@@ -29,8 +30,8 @@ class ActivityFilterForm(FlaskForm):
     type = SelectField("Type", choices=[], validate_choice=False, default="")
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
-    entity_type = SelectField("Entity", choices=[], validate_choice=False, default="")
-    entity_id = StringField("Entity id", validators=[Optional(), Length(max=64)])
+    entity_type = SelectField("About", choices=[], validate_choice=False, default="")
+    entity_id = StringField("Record number", validators=[Optional(), Length(max=64)])
     automated = BooleanField("Automated only")
 
     def validate_until(self, field) -> None:
@@ -51,10 +52,11 @@ def index():
         if chosen is not None:
             scope = [chosen]
     form.type.choices = [("", "Any type")] + [
-        (t, t) for t in activity_service.activity_types(db.session, scope)
+        (t, kind_label(t)) for t in activity_service.activity_types(db.session, scope)
     ]
-    form.entity_type.choices = [("", "Any entity")] + [
-        (t, t) for t in activity_service.entity_types(db.session, scope)
+    form.entity_type.choices = [("", "Anything")] + [
+        (t, t.replace("_", " ").capitalize())
+        for t in activity_service.entity_types(db.session, scope)
     ]
 
     rows, cursor = [], None

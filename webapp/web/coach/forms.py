@@ -13,7 +13,7 @@ from webapp.services.coach.writer import LANGUAGES
 class CoachSettingsForm(FlaskForm):
     enabled = BooleanField("Coach on: send follow-ups on schedule")
     audience = SelectField("Who the coach writes to", choices=list(AUDIENCE_LABELS.items()))
-    goal = TextAreaField("Goal", render_kw={"rows": 2, "maxlength": 500})
+    goal = TextAreaField("Next step for the customer", render_kw={"rows": 2, "maxlength": 500})
     frequency = SelectField("How often", choices=list(FREQUENCIES.items()))
     window_start = StringField("From", render_kw={"type": "time"})
     window_end = StringField("Until", render_kw={"type": "time"})
