@@ -79,7 +79,9 @@ def test_it_sends_text_and_html_with_the_jobs_message_id_and_unsubscribe_headers
     received = smtp_sink.messages[0]
     msg = received.message
     assert receipt.provider == "smtp"
-    assert receipt.message_id == msg["Message-ID"] == message_id_for(101, START, "autopilot.example")
+    assert (
+        receipt.message_id == msg["Message-ID"] == message_id_for(101, START, "autopilot.example")
+    )
     assert received.rcpt_tos == ["dana@example.com"]
     assert received.mail_from == "hello@alicebakes.example"
     assert msg["From"] == "Alice Bakes <hello@alicebakes.example>"

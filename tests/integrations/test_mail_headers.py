@@ -12,7 +12,7 @@ from email.header import decode_header, make_header
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import START, app_config, build_app, csrf_token, login  # noqa: F401
+from tests.conftest import START, build_app, login
 from tests.connections.test_integrations_page import PAGE, post, smtp_form
 from tests.fakes import smtp_server
 from tests.fakes.smtp_server import use_smtp
@@ -20,12 +20,6 @@ from tests.messaging.factories import job_of, make_contact, make_sequence, sends
 from webapp.core.config import ConfigError
 from webapp.core.extensions import db
 from webapp.integrations.email import EmailMessageSpec, SmtpConnection, SmtpSettings
-from webapp.integrations.email.headers import (
-    MAX_WORD,
-    encoded_words,
-    insecure_public_url,
-    random_message_id,
-)
 from webapp.integrations.email.mime import SMTP_POLICY, build_message, message_bytes
 from webapp.integrations.resilience import ErrorClass, IntegrationError
 from webapp.models import QueuedJob
@@ -42,6 +36,8 @@ LONG_NAME = "Bäckerei Zoë Ünïcödé-Långnamé Wëllingtön-Smïthsönïän 
 
 
 def test_random_message_ids_never_repeat_and_sit_on_the_given_domain():
+    from webapp.integrations.email.headers import random_message_id
+
     ids = {random_message_id("smithjones.example") for _ in range(1000)}
     assert len(ids) == 1000
     assert all(re.fullmatch(r"<[0-9a-f]{32}@smithjones\.example>", i) for i in ids)
@@ -64,7 +60,9 @@ def test_a_sequence_mail_id_is_on_the_from_domain_and_not_the_job_id(app, alice_
 
 
 def test_an_unquoted_comma_in_smtp_from_stops_the_app_at_start(app_config):
-    with pytest.raises(ConfigError, match='SMTP_FROM: .* put a name that contains a comma in double quotes'):
+    with pytest.raises(
+        ConfigError, match="SMTP_FROM: .* put a name that contains a comma in double quotes"
+    ):
         build_app({**app_config, "SMTP_FROM": UNQUOTED})
 
 
@@ -105,6 +103,8 @@ def test_the_integrations_form_refuses_an_unquoted_comma_with_a_clear_message(
 
 @pytest.mark.parametrize("name", ["Subject", "From", "X-A-Rather-Long-Header-Name"])
 def test_encoded_words_keep_to_75_characters_and_read_back(name):
+    from webapp.integrations.email.headers import MAX_WORD, encoded_words
+
     value = encoded_words(LONG_SUBJECT, name=name)
     words = value.split(" ")
     assert len(words) > 3 and all(len(w) <= MAX_WORD for w in words)
@@ -157,6 +157,8 @@ def test_long_non_ascii_subjects_and_names_are_conformant_on_both_paths():
     ],
 )
 def test_only_https_or_loopback_public_urls_may_carry_real_mail(url, held):
+    from webapp.integrations.email.headers import insecure_public_url
+
     assert (insecure_public_url(url) is not None) is held
 
 
@@ -172,7 +174,9 @@ def test_real_mail_waits_while_public_url_is_http_and_the_health_page_says_why(
     assert result.sent == 0 and result.failed == 0
     assert smtp_sink.connections == 0
     db.session.expire_all()
-    job = db.session.scalars(select(QueuedJob).where(QueuedJob.id == job_of(sends_of(campaign)[0]).id)).one()
+    job = db.session.scalars(
+        select(QueuedJob).where(QueuedJob.id == job_of(sends_of(campaign)[0]).id)
+    ).one()
     assert job.status == "pending" and job.attempts == 0 and job.run_at > START  # held, not failed
 
     login(client, alice)

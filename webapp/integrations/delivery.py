@@ -210,11 +210,11 @@ class ChannelSender:
         self._transport: SmtpConnection | TwilioSender | None = None
         self._outbox = Outbox(engine, org_id, clock)
         self._guard: _BatchBreaker | None = None
-        self.sender_domain = sender_domain(getattr(settings, "sender", None))
+        # Message-IDs are made on the From's domain, found once per channel, not per message.
+        email_from = getattr(settings, "sender", None) if channel == "email" else None
+        self.sender_domain = sender_domain(email_from) if channel == "email" else ""
         # Real mail with one-click unsubscribe links that are not https is refused (RFC 8058).
-        self._refusal = (
-            insecure_public_url(_public_url()) if self.provider == "smtp" else None
-        )
+        self._refusal = insecure_public_url(_public_url()) if self.provider == "smtp" else None
         if self.provider != "outbox":
             breaker = Breaker(engine, org_id or 0, self.provider)
             self._guard = _BatchBreaker(breaker, clock)

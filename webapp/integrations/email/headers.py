@@ -85,8 +85,8 @@ def parse_address(value: str) -> Address:
     address = found[0]
     if not address.username or not address.domain or "@" not in address.addr_spec:
         raise AddressError(
-            f"{value!r} has no email address: write it as hello@example.com or "
-            '"Your Business" <hello@example.com>.'
+            'Enter a valid email address, e.g. hello@example.com or "Your Business" '
+            f"<hello@example.com> ({value!r} has none)."
         )
     return address
 

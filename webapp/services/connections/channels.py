@@ -18,8 +18,7 @@ from flask import current_app, has_app_context
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from webapp.integrations import delivery
-from webapp.integrations import email
+from webapp.integrations import delivery, email
 from webapp.integrations.email import mime, smtp
 from webapp.integrations.resilience import FIXES
 from webapp.integrations.twilio import messaging

@@ -97,7 +97,13 @@ class LinkMaker:
         return f"{self.base}/c/{make_token(self.secret, 'click', send_id, index)}"
 
     def decorate_email(
-        self, send_id: int, text: str, html: str, *, org_name: str, postal_address: str | None = None
+        self,
+        send_id: int,
+        text: str,
+        html: str,
+        *,
+        org_name: str,
+        postal_address: str | None = None,
     ) -> Decorated:
         """Add the unsubscribe footer (with the workspace's postal address: CAN-SPAM wants
         one in marketing mail), the List-Unsubscribe headers (RFC 8058 one-click), the open

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.integrations.email import insecure_public_url
-
 from webapp.models import HealthAlert, Organization
 from webapp.services.ops import health_facts as facts
 from webapp.services.ops.health_facts import (

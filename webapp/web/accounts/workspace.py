@@ -9,9 +9,8 @@ from webapp.core import clock
 from webapp.core.errors import DomainError, NotFound
 from webapp.core.extensions import db
 from webapp.models import Invite, Membership
-from webapp.services.accounts import clean_postal_address
+from webapp.services.accounts import clean_postal_address, sessions
 from webapp.services.accounts import people as accounts
-from webapp.services.accounts import sessions
 from webapp.services.activity.log import log_activity
 from webapp.web.accounts.auth_forms import AccountForm
 from webapp.web.accounts.workspace_forms import (
