@@ -22,9 +22,9 @@ def _both_widths(page: Page, name: str) -> None:
 def test_the_wizard_asks_for_the_postal_address_and_settings_edit_it(
     page: Page, live_server, alice, alice_org
 ):
-    org_id = alice_org.id
+    org_id, email = alice_org.id, alice.email
     release_db()
-    sign_in(page, live_server, alice)
+    sign_in(page, live_server, email)
     page.goto(f"{live_server}/autopilot/setup/business")
     page.get_by_label("What does your business do?").fill(
         "A family bakery in Leeds making sourdough and celebration cakes."
