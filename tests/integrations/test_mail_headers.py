@@ -172,6 +172,7 @@ def test_real_mail_waits_while_public_url_is_http_and_the_health_page_says_why(
 
     result = process_due(app, now=START, test_mode=False)
     assert result.sent == 0 and result.failed == 0
+    assert any("PUBLIC_URL is http://shop.example, not https" in d for d in result.details)
     assert smtp_sink.connections == 0
     db.session.expire_all()
     job = db.session.scalars(

@@ -252,9 +252,9 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                     receipt = sender.send(message)  # no transaction is open here
                 except CircuitOpen as exc:
                     self.release(jobs[index:], lambda _i, at=exc.retry_at: at, result)
-                    result.details.append(
-                        f"{channel} delivery is paused after repeated failures: {exc}"
-                    )
+                    # The breaker's own message says why (failures, or mail held for an
+                    # http PUBLIC_URL: integrations.delivery.SendingHeld).
+                    result.details.append(f"{channel} delivery is paused: {exc}")
                     break
                 except IntegrationError as exc:
                     receipt = self.maybe_sent_anyway(sender, message, exc)
