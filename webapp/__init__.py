@@ -9,11 +9,29 @@ from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp.core.config import load_config
+from webapp.core.config import ConfigError, load_config
 from webapp.core.db import configure_engine
 from webapp.core.extensions import csrf, db, htmx, login_manager, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def check_mail_settings(app: Flask) -> None:
+    """Refuse a From that is not one address (an unquoted comma once made `From: Smith`
+    and `MAIL FROM:<Smith>`), and say at start when real mail is held for an http
+    PUBLIC_URL (RFC 8058 one-click unsubscribe needs https)."""
+    from webapp.integrations.email import AddressError, insecure_public_url, parse_address
+
+    for name in ("SMTP_FROM", "MAIL_FROM"):
+        value = app.config.get(name)
+        if value:
+            try:
+                parse_address(value)
+            except AddressError as exc:
+                raise ConfigError(f"{name}: {exc}") from exc
+    problem = insecure_public_url(app.config.get("PUBLIC_URL"))
+    if problem and app.config.get("SMTP_HOST"):
+        logging.getLogger("webapp").warning("Email is held: %s", problem)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -48,6 +66,8 @@ def create_app(config: dict | None = None) -> Flask:
         if app.config.get("OPENAI_API_KEY")
         else "built-in",
     )
+
+    check_mail_settings(app)
 
     if app.config.get("TRUSTED_PROXIES"):  # the client address from X-Forwarded-For (README)
         hops = app.config["TRUSTED_PROXIES"]

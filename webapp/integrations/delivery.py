@@ -33,11 +33,18 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from webapp.integrations import addresses
-from webapp.integrations.email.mime import EmailMessageSpec, message_id
+from webapp.integrations.email.headers import insecure_public_url
+from webapp.integrations.email.mime import EmailMessageSpec, message_id, sender_domain
 from webapp.integrations.email.smtp import SmtpConnection, SmtpSettings
 from webapp.integrations.outbox import Outbox
 from webapp.integrations.receipts import SendReceipt
-from webapp.integrations.resilience import TRIPS_BREAKER, Breaker, CircuitOpen, IntegrationError
+from webapp.integrations.resilience import (
+    TRIPS_BREAKER,
+    Breaker,
+    CircuitOpen,
+    ErrorClass,
+    IntegrationError,
+)
 from webapp.integrations.twilio.messaging import TwilioSender, TwilioSettings
 
 ProviderSettings = SmtpSettings | TwilioSettings
@@ -48,6 +55,7 @@ __all__ = [
     "IntegrationError",
     "OutgoingMessage",
     "SendReceipt",
+    "SendingHeld",
     "open_channel",
     "pacing_keys",
     "provider_name",
@@ -69,7 +77,7 @@ class OutgoingMessage:
     text: str = ""
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    message_id: str | None = None  # email: "<…@…>", derived from the job (see email.message_id_for)
+    message_id: str | None = None  # email: "<…@…>", the job's (see email.message_id_for)
     status_callback: str | None = None  # SMS/WhatsApp: URL carrying our send id
     org_id: int | None = None
     purpose: str = "sequence"
@@ -99,6 +107,23 @@ def pacing_keys(org_id: int | None, channel: str, provider: str) -> tuple[str, s
     this workspace on it."""
     lane = "email" if channel == "email" else "sms"
     return f"{provider}:{lane}", f"{provider}:{lane}:org:{org_id or 0}"
+
+
+HELD_FOR = timedelta(minutes=15)  # how long refused mail waits before it is looked at again
+
+
+class SendingHeld(CircuitOpen):
+    """Nothing was sent, and nothing is the contact's fault: the deployment must be fixed
+    first. Callers treat it as an open circuit: the message waits until `retry_at`
+    without spending an attempt."""
+
+    def __init__(self, reason: str, retry_at: datetime) -> None:
+        IntegrationError.__init__(self, reason, ErrorClass.CONFIGURATION_ERROR)
+        self.retry_at = retry_at
+
+
+def _public_url() -> str | None:
+    return current_app.config.get("PUBLIC_URL") if has_app_context() else None
 
 
 def status_callback_url(send_id: int) -> str:
@@ -185,6 +210,11 @@ class ChannelSender:
         self._transport: SmtpConnection | TwilioSender | None = None
         self._outbox = Outbox(engine, org_id, clock)
         self._guard: _BatchBreaker | None = None
+        # Message-IDs are made on the From's domain, found once per channel, not per message.
+        email_from = getattr(settings, "sender", None) if channel == "email" else None
+        self.sender_domain = sender_domain(email_from) if channel == "email" else ""
+        # Real mail with one-click unsubscribe links that are not https is refused (RFC 8058).
+        self._refusal = insecure_public_url(_public_url()) if self.provider == "smtp" else None
         if self.provider != "outbox":
             breaker = Breaker(engine, org_id or 0, self.provider)
             self._guard = _BatchBreaker(breaker, clock)
@@ -212,7 +242,7 @@ class ChannelSender:
                 text=message.text,
                 html=message.html,
                 headers=dict(message.headers),
-                message_id=message.message_id or message_id(),
+                message_id=message.message_id or message_id(domain=self.sender_domain),
             )
             return self.send_email(
                 spec,
@@ -258,6 +288,8 @@ class ChannelSender:
             return self._outbox.send_email(
                 spec, purpose=purpose, test_mode=test_mode, session=session
             )
+        if self._refusal:
+            raise SendingHeld(self._refusal, self.clock() + HELD_FOR)
         return self._guarded(lambda: self._transport_for_provider().send(spec, verp=verp))
 
     def _guarded(self, call: Callable[[], SendReceipt]) -> SendReceipt:

@@ -7,6 +7,12 @@ circuit breaker.
 
 from __future__ import annotations
 
+from webapp.integrations.email.headers import (
+    AddressError,
+    header_value,
+    insecure_public_url,
+    parse_address,
+)
 from webapp.integrations.email.mime import (
     DEFAULT_FROM,
     EmailMessageSpec,
@@ -23,6 +29,10 @@ from webapp.integrations.email.smtp import (
 from webapp.integrations.receipts import SendReceipt
 
 __all__ = [
+    "AddressError",
+    "header_value",
+    "insecure_public_url",
+    "parse_address",
     "DEFAULT_FROM",
     "EmailMessageSpec",
     "SendReceipt",

@@ -1,5 +1,5 @@
-"""Building an email: the MIME message with text and HTML parts, its headers, and a
-Message-ID derived from what is sent, so a re-send is recognisable.
+"""Building an email: the MIME message with text and HTML parts, its headers (values made
+in `headers`), and a Message-ID on the sender's domain, the same on every attempt.
 
 `build_message` gives the email package's Message; `message_bytes` gives the same mail as
 the bytes SMTP carries, written directly (the hot path of a broadcast): the generator's
@@ -14,17 +14,26 @@ import binascii
 import random
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.charset import QP, Charset
-from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from email.utils import formatdate
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
+
+from webapp.integrations.email.headers import (
+    AddressError,
+    address_domain,
+    format_address,
+    header_value,
+    keyed_message_id,
+    random_message_id,
+)
 
 DEFAULT_FROM = "Marketing Autopilot <autopilot@localhost>"
 
@@ -38,7 +47,7 @@ class EmailMessageSpec:
     text: str
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    message_id: str | None = None  # "<…@…>"; derived from what is sent so a re-send is recognisable
+    message_id: str | None = None  # "<…@…>"; the same on every attempt so a re-send is recognisable
     sender: str | None = None  # From; the deployment's MAIL_FROM when None
 
 
@@ -50,19 +59,26 @@ def default_sender() -> str:
     return DEFAULT_FROM
 
 
+def sender_domain(sender: str | None = None) -> str:
+    """The domain Message-IDs are made on: the From address's (the deployment's by default)."""
+    return address_domain(sender or default_sender())
+
+
 def message_id(*parts: object, domain: str | None = None) -> str:
-    """A Message-ID derived from `parts` (e.g. report id and recipient), stable across re-sends."""
-    host = domain or public_host()
-    if not parts:
-        return make_msgid(domain=host)
-    local = ".".join(str(p).replace("@", "=").replace(" ", "") for p in parts)
-    return f"<{local}@{host}>"
+    """A Message-ID on the sender's domain: random, or with `parts` (which must name one
+    piece of work for all time, e.g. a report id and its creation time) the same on every
+    attempt, keyed with the app's secret so it reveals nothing (no address, no row id)."""
+    host = domain or sender_domain()
+    secret = current_app.config.get("SECRET_KEY") if has_app_context() else None
+    if not parts or not secret:
+        return random_message_id(host)
+    return keyed_message_id(secret, host, *parts)
 
 
-def message_id_for(job_id: int | str, domain: str | None = None, *, step: int | None = None) -> str:
-    """The Message-ID of a queued message, e.g. `<job-123.step-2@host>`: the same on every attempt."""
-    parts = [f"job-{job_id}"] + ([f"step-{step}"] if step is not None else [])
-    return message_id(*parts, domain=domain)
+def message_id_for(job_id: int | str, created_at: datetime, domain: str | None = None) -> str:
+    """The Message-ID of a queued message: the same on every attempt of the job, and a new
+    one for a later job that reuses a purged job's row id (its creation time differs)."""
+    return message_id("job", job_id, created_at.isoformat(), domain=domain)
 
 
 def public_host() -> str:
@@ -74,19 +90,11 @@ _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP  # readable in any mail source view, unlike base64
 
 
-def _header(value: str) -> str | Header:
-    # A line break in a header would be header injection; templates may produce one.
-    value = " ".join(str(value).split())
-    return value if value.isascii() else Header(value, "utf-8")
-
-
-def _address(value: str) -> str:
-    name, address = parseaddr(value)
-    return (
-        formataddr((" ".join(name.split()), address), charset="utf-8")
-        if address
-        else " ".join(value.split())
-    )
+def _address(value: str, name: str) -> str:
+    try:
+        return format_address(value, name=name)
+    except AddressError as exc:  # the adapter reports it as a configuration error
+        raise ValueError(f"{name}: {exc}") from exc
 
 
 def build_message(spec: EmailMessageSpec, default_from: str, domain: str | None = None) -> Message:
@@ -102,13 +110,14 @@ def build_message(spec: EmailMessageSpec, default_from: str, domain: str | None 
         msg.attach(MIMEText(spec.html, "html", _UTF8_QP))
     else:
         msg = text
-    msg["From"] = _address(spec.sender or default_from)
-    msg["To"] = _address(spec.to)
-    msg["Subject"] = _header(spec.subject)
+    sender = spec.sender or default_from
+    msg["From"] = _address(sender, "From")
+    msg["To"] = _address(spec.to, "To")
+    msg["Subject"] = header_value(spec.subject, name="Subject")
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = spec.message_id or make_msgid(domain=domain)
+    msg["Message-ID"] = spec.message_id or random_message_id(domain or address_domain(sender))
     for name, value in spec.headers.items():
-        msg[name] = _header(value)
+        msg[name] = header_value(value, name=name)
     return msg
 
 
@@ -116,6 +125,8 @@ def build_message(spec: EmailMessageSpec, default_from: str, domain: str | None 
 
 SMTP_POLICY = compat32.clone(linesep="\r\n")  # what smtplib's send_message writes
 FOLD_AT = 78  # compat32's max_line_length: longer header lines are folded
+FOLD = "\r\n "
+ENCODED_WORD = "=?utf-8?b?"
 _BOUNDARY_WIDTH = len(repr(sys.maxsize - 1))
 _PART_HEAD = {
     kind: (
@@ -126,23 +137,22 @@ _PART_HEAD = {
 }
 
 
-def header_line(name: str, value: str | Header) -> bytes:
+def header_line(name: str, value: str) -> bytes:
     """One header as its CRLF-ended line(s), as the compat32 generator writes it: a short
-    ASCII value as is, anything longer or encoded folded by the policy itself (≤ 78)."""
-    if (
-        isinstance(value, str)
-        and value.isascii()
-        and len(name) + len(value) + 2 <= FOLD_AT
-        and "\n" not in value
-        and "\r" not in value
-    ):
+    ASCII value as is, encoded words one to a line (headers.encoded_words sized them so
+    no two share one), anything else folded by the policy itself (≤ 78)."""
+    if "\n" in value or "\r" in value or not value.isascii():
+        return SMTP_POLICY.fold_binary(name, value)
+    if len(name) + len(value) + 2 <= FOLD_AT:
         return f"{name}: {value}\r\n".encode()
+    if value.startswith(ENCODED_WORD) and value.endswith("?=") and "<" not in value:
+        return f"{name}: {value.replace(' ', FOLD)}\r\n".encode()
     return SMTP_POLICY.fold_binary(name, value)
 
 
 @lru_cache(maxsize=64)
 def _from_line(sender: str) -> bytes:
-    return header_line("From", _address(sender))  # the same for a whole broadcast
+    return header_line("From", _address(sender, "From"))  # the same for a whole broadcast
 
 
 def quoted_printable(text: str) -> bytes:
@@ -168,15 +178,18 @@ def message_bytes(
     """(the message as SMTP carries it, its Message-ID): the structure `build_message`
     makes — multipart/alternative with the text part first, or one text part — with CRLF
     line ends and no line over 998 octets (headers folded at 78, bodies at 76)."""
-    msgid = spec.message_id or make_msgid(domain=domain)
+    sender = spec.sender or default_from
+    msgid = spec.message_id or random_message_id(domain or address_domain(sender))
     headers = [
-        _from_line(spec.sender or default_from),
-        header_line("To", _address(spec.to)),
-        header_line("Subject", _header(spec.subject)),
+        _from_line(sender),
+        header_line("To", _address(spec.to, "To")),
+        header_line("Subject", header_value(spec.subject, name="Subject")),
         header_line("Date", formatdate(localtime=False)),
         header_line("Message-ID", msgid),
     ]
-    headers += [header_line(name, _header(value)) for name, value in spec.headers.items()]
+    headers += [
+        header_line(name, header_value(value, name=name)) for name, value in spec.headers.items()
+    ]
     text = quoted_printable(spec.text)
     if not spec.html:
         return b"".join([_PART_HEAD["plain"], *headers, b"\r\n", text]), msgid

@@ -15,9 +15,9 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import Message
-from email.utils import parseaddr
 
 from webapp.integrations import addresses
+from webapp.integrations.email.headers import AddressError, parse_address
 from webapp.integrations.email.mime import (
     DEFAULT_FROM,
     EmailMessageSpec,
@@ -170,7 +170,10 @@ class SmtpConnection:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
         self.connections_opened = 0
-        self._envelope_from = parseaddr(settings.sender)[1] or parseaddr(DEFAULT_FROM)[1]
+        try:  # MAIL FROM is the From's address, never a word of its display name
+            self._envelope_from: str | None = parse_address(settings.sender).addr_spec
+        except AddressError as exc:
+            self._envelope_from, self._sender_error = None, str(exc)
 
     def __enter__(self) -> SmtpConnection:
         return self
@@ -207,6 +210,11 @@ class SmtpConnection:
     def envelope_from(self, verp: str | None) -> str:
         """MAIL FROM: the VERP address when there is a bounce mailbox and a token, else the
         sender's address."""
+        if self._envelope_from is None:  # never sent as "sent": the sender must be fixed
+            raise IntegrationError(
+                f"The sender (From) is not usable: {self._sender_error}",
+                ErrorClass.CONFIGURATION_ERROR,
+            )
         if not verp or not self.settings.bounce_address:
             return self._envelope_from
         local, _, domain = self.settings.bounce_address.rpartition("@")
@@ -221,9 +229,9 @@ class SmtpConnection:
         try:
             if to.isascii() and envelope_from.isascii():
                 # The bytes written directly (mime.message_bytes): ~15 times cheaper.
-                mail, msgid = message_bytes(spec, self.settings.sender, domain=self.settings.helo)
+                mail, msgid = message_bytes(spec, self.settings.sender)
             else:  # an international address: send_message asks for SMTPUTF8
-                mail = build_message(spec, self.settings.sender, domain=self.settings.helo)
+                mail = build_message(spec, self.settings.sender)
                 msgid = mail["Message-ID"]
         except (ValueError, TypeError) as exc:  # e.g. a header value the email package refuses
             raise IntegrationError(

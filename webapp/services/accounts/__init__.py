@@ -11,6 +11,8 @@ from importlib import import_module
 _EXPORTS = {
     "bucket": "limits",
     "hit": "limits",
+    "clean_postal_address": "postal",
+    "set_postal_address": "postal",
 }
 
 __all__ = sorted(_EXPORTS)

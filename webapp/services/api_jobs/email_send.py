@@ -23,7 +23,7 @@ from webapp.models.queue import QueuedJob
 from webapp.queue import Done, Failed, JobContext, Outcome, RetryAt
 from webapp.services.activity import log_activity
 from webapp.services.api_jobs.errors import JobRefused
-from webapp.services.connections import send_email
+from webapp.services.connections import send_email, sender_domain
 from webapp.services.suppression import may_send
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def send(job: QueuedJob, ctx: JobContext) -> Outcome:
         to=address,
         subject=payload["subject"],
         text=payload["text"],
-        message_id=message_id_for(job.id),
+        message_id=message_id_for(job.id, job.created_at, sender_domain(job.org_id)),
     )
     ctx.session.rollback()  # the reads end here: nothing is held while the server is called
     try:

@@ -24,6 +24,8 @@ _EXPORTS = {
     "readable": "credentials",
     "save_credentials": "credentials",
     "send_email": "channels",
+    "sender_domain": "channels",
+    "check_sender": "channels",
     "test_connection": "checks",
     "workspace_values": "credentials",
 }

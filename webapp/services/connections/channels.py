@@ -18,7 +18,7 @@ from flask import current_app, has_app_context
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from webapp.integrations import delivery
+from webapp.integrations import delivery, email
 from webapp.integrations.email import mime, smtp
 from webapp.integrations.resilience import FIXES
 from webapp.integrations.twilio import messaging
@@ -65,6 +65,22 @@ def settings_for(
 def provider_for(channel: str, org_id: int | None = None) -> str:
     """Who delivers `channel` for this workspace: "smtp" | "twilio" | "outbox"."""
     return delivery.provider_name(channel, settings_for(channel, org_id))
+
+
+def sender_domain(org_id: int | None) -> str:
+    """The domain of the From this workspace's mail leaves with (its own mail server's
+    sender, else the deployment's): Message-IDs are made on it."""
+    settings = smtp_settings(org_id)
+    return mime.sender_domain(settings.sender if settings else None)
+
+
+def check_sender(value: str) -> str | None:
+    """Why `value` cannot be the From of our mail (a clear sentence), or None when it can."""
+    try:
+        email.parse_address(value)
+    except email.AddressError as exc:
+        return str(exc)
+    return None
 
 
 def default_email_sender() -> str:

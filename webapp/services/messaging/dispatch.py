@@ -37,7 +37,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
@@ -57,6 +56,7 @@ from webapp.services.messaging.dispatch_batch import Batch, Screening
 from webapp.services.messaging.dispatch_pacing import Pacing
 from webapp.services.messaging.dispatch_recovery import Reconnecting
 from webapp.services.messaging.dispatch_sql import start, write_transaction
+from webapp.services.messaging.list_headers import list_headers
 from webapp.services.messaging.step_jobs import KIND, ProcessResult
 from webapp.services.messaging.templating import render_step, variables_for
 from webapp.services.messaging.tracking import LinkMaker
@@ -87,13 +87,13 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
         self.lease_seconds = setting(app, "AUTOMATION_LEASE_SECONDS", 120)
         public = app.config.get("PUBLIC_URL") or "http://127.0.0.1:8000"
         self.links = LinkMaker(public, app.config["SECRET_KEY"])
-        self.host = urlsplit(public).hostname or "localhost"
         self.per_campaign: dict[tuple[int, int], ProcessResult] = defaultdict(ProcessResult)
         self.timeline: list[dict] = []
         self.leased: list[QueuedJob] = []  # the batch in hand
         self.started: set[int] = set()  # its jobs whose attempt is counted (sending began)
         self.unacked: Callable[[], None] | None = None  # a sent message not yet recorded
         self.batch_result = ProcessResult()
+        self.list_headers: dict[tuple[int, str], dict] = {}  # per campaign and From domain
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -230,7 +230,7 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                 lead = ctx.leads[send.lead_id]
                 org = ctx.orgs[send.org_id]
                 rendered = render_step(step, lead, org, variables=variables_for(lead, org))
-                message = self.message(job, send, step, lead, org, rendered)
+                message = self.message(job, send, step, lead, org, rendered, sender, ctx)
                 try:
                     if outboxed or job.test_mode:
                         # The outbox row joins the transaction that marks the job: one commit.
@@ -252,9 +252,9 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                     receipt = sender.send(message)  # no transaction is open here
                 except CircuitOpen as exc:
                     self.release(jobs[index:], lambda _i, at=exc.retry_at: at, result)
-                    result.details.append(
-                        f"{channel} delivery is paused after repeated failures: {exc}"
-                    )
+                    # The breaker's own message says why (failures, or mail held for an
+                    # http PUBLIC_URL: integrations.delivery.SendingHeld).
+                    result.details.append(f"{channel} delivery is paused: {exc}")
                     break
                 except IntegrationError as exc:
                     receipt = self.maybe_sent_anyway(sender, message, exc)
@@ -281,20 +281,32 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                 self.conn, job, send, step, lead, ctx, rendered, receipt, result, following
             )
 
-    def message(self, job, send, step, lead, org, rendered) -> delivery.OutgoingMessage:
+    def message(
+        self, job, send, step, lead, org, rendered, sender, ctx
+    ) -> delivery.OutgoingMessage:
         to = lead.email if step.channel == "email" else lead.phone
         if step.channel == "email":
             decorated = self.links.decorate_email(
-                send.id, rendered.text, rendered.html or "", org_name=org.name
+                send.id,
+                rendered.text,
+                rendered.html or "",
+                org_name=org.name,
+                postal_address=org.postal_address,
             )
+            key = (send.campaign_id, sender.sender_domain)
+            if key not in self.list_headers:
+                campaign = ctx.campaigns[send.campaign_id]
+                self.list_headers[key] = list_headers(
+                    campaign.id, campaign.name, campaign.kind, org.id, sender.sender_domain
+                )
             return delivery.OutgoingMessage(
                 channel="email",
                 to=to or "",
                 subject=rendered.subject,
                 text=decorated.text,
                 html=decorated.html,
-                headers=decorated.headers,
-                message_id=message_id_for(job.id, self.host),
+                headers={**decorated.headers, **self.list_headers[key]},
+                message_id=message_id_for(job.id, job.created_at, sender.sender_domain),
                 org_id=org.id,
                 purpose="sequence",
                 test_mode=job.test_mode,

@@ -96,9 +96,18 @@ class LinkMaker:
         """The tracked address of the message's link number `index` (see `links_in`)."""
         return f"{self.base}/c/{make_token(self.secret, 'click', send_id, index)}"
 
-    def decorate_email(self, send_id: int, text: str, html: str, *, org_name: str) -> Decorated:
-        """Add the unsubscribe footer, the List-Unsubscribe headers (RFC 8058 one-click),
-        the open pixel, and click-tracked links in the HTML part."""
+    def decorate_email(
+        self,
+        send_id: int,
+        text: str,
+        html: str,
+        *,
+        org_name: str,
+        postal_address: str | None = None,
+    ) -> Decorated:
+        """Add the unsubscribe footer (with the workspace's postal address: CAN-SPAM wants
+        one in marketing mail), the List-Unsubscribe headers (RFC 8058 one-click), the open
+        pixel, and click-tracked links in the HTML part."""
         unsubscribe = self.unsubscribe(send_id)
         numbers = {url: i for i, url in enumerate(links_in(text))}
 
@@ -107,10 +116,16 @@ class LinkMaker:
             return match.group(0) if index is None else f'href="{self.click(send_id, index)}"'
 
         tracked = HREF.sub(tracked_href, html)
-        footer_text = f"\n\n--\nYou receive this from {org_name}. Unsubscribe: {unsubscribe}\n"
+        postal = " ".join((postal_address or "").split())  # one line in either part
+        footer_text = (
+            f"\n\n--\nYou receive this from {org_name}"
+            + (f", {postal}" if postal else "")
+            + f". Unsubscribe: {unsubscribe}\n"
+        )
         footer_html = (
-            f'\n<p style="color:#666;font-size:12px">You receive this from {escape(org_name)}. '
-            f'<a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
+            f'\n<p style="color:#666;font-size:12px">You receive this from {escape(org_name)}'
+            + (f", {escape(postal)}" if postal else "")
+            + f'. <a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
             f'\n<img src="{escape(self.pixel(send_id))}" width="1" height="1" alt="">'
         )
         return Decorated(

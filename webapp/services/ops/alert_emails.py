@@ -29,7 +29,7 @@ from webapp.integrations.resilience import CircuitOpen, IntegrationError
 from webapp.models import HealthAlert, Organization, User
 from webapp.models.queue import QueuedJob
 from webapp.queue import Done, Failed, JobContext, Outcome, RetryAt
-from webapp.services.connections import send_email
+from webapp.services.connections import send_email, sender_domain
 from webapp.services.reporting import owners
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,11 @@ def due_count(session: Session, *, now: datetime, org_id: int | None = None) -> 
     return queue.counts(session, *conditions)["pending"]
 
 
-def alert_email(org: Organization, alert: HealthAlert, to: str) -> EmailMessageSpec:
-    """One owner's email about an alert: what happened, what to do, a link to the page."""
+def alert_email(org: Organization, alert: HealthAlert, owner: User) -> EmailMessageSpec:
+    """One owner's email about an alert: what happened, what to do, a link to the page.
+
+    Marked as automatic (RFC 3834 Auto-Submitted: no vacation replies) and with a
+    Message-ID the same on every attempt that carries no address (not the recipient's)."""
     detail = alert.detail or {}
     base = (
         current_app.config.get("PUBLIC_URL") if has_app_context() else None
@@ -121,11 +124,21 @@ def alert_email(org: Organization, alert: HealthAlert, to: str) -> EmailMessageS
         f"itself when the condition clears.\n"
     )
     return EmailMessageSpec(
-        to=to,
+        to=owner.email,
         subject=f"[{org.name}] Alert: {detail.get('title', alert.kind)}",
         text=text,
-        headers={"X-Autopilot-Alert": alert.kind},
-        message_id=message_id("health-alert", alert.id, to),
+        headers={
+            "X-Autopilot-Alert": alert.kind,
+            "Auto-Submitted": "auto-generated",
+            "Feedback-ID": f"{alert.kind}:{org.id}:alert:autopilot",
+        },
+        message_id=message_id(
+            "health-alert",
+            alert.id,
+            alert.first_seen_at.isoformat(),
+            owner.id,
+            domain=sender_domain(org.id),
+        ),
     )
 
 
@@ -142,7 +155,7 @@ def send_alert_email(job: QueuedJob, ctx: JobContext) -> Outcome:
         return Done({"skipped": "the alert or its owner is gone"})
     if alert.status != "open":
         return Done({"skipped": "resolved before it was emailed"})
-    spec = alert_email(ctx.session.get(Organization, alert.org_id), alert, owner.email)
+    spec = alert_email(ctx.session.get(Organization, alert.org_id), alert, owner)
     ctx.session.rollback()  # the reads end here
     try:
         send_email(ctx.session.get_bind(), job.org_id, spec, purpose="health_alert", now=ctx.now())

@@ -172,9 +172,24 @@ def issues_for(
     queue: QueueHealth,
     alerts: list[HealthAlert],
     now: datetime,
+    mail_held: str | None = None,
 ) -> list[Issue]:
-    """Every issue of a workspace, the critical ones first."""
+    """Every issue of a workspace, the critical ones first. `mail_held`: why the
+    deployment refuses to send real email (an http PUBLIC_URL), if it does."""
     issues = [issue for issue in map(_integration_issue, integrations) if issue]
+    if mail_held and any(i.provider == "smtp" and i.configured for i in integrations):
+        issues.append(
+            Issue(
+                "critical",
+                "Email is held: PUBLIC_URL is not https",
+                mail_held,
+                "Serve the app over https (a reverse proxy with a certificate) and set "
+                "PUBLIC_URL to that https address, then restart; held messages go out by "
+                "themselves.",
+                "/health",
+                "deployment:public_url",
+            )
+        )
     issues += _provisioning_issues(provisioning)
     issues += _scheduler_issues(scheduler)
     issues += _queue_issues(queue, now)

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.integrations.email import insecure_public_url
 from webapp.models import HealthAlert, Organization
 from webapp.services.ops import health_facts as facts
 from webapp.services.ops.health_facts import (
@@ -156,6 +158,8 @@ def _compute(
     queues = queue_health(session, org_ids, now)
     alerts = facts.open_alerts(session, org_ids)
     env = facts.env_configured()
+    public_url = current_app.config.get("PUBLIC_URL") if has_app_context() else None
+    mail_held = insecure_public_url(public_url)
     results = []
     for org_id, name in orgs:
         integrations = [
@@ -171,7 +175,9 @@ def _compute(
         provisioning = runs.get(org_id) or ProvisioningHealth("never")
         queue = queues.get(org_id) or QueueHealth()
         open_alerts = alerts.get(org_id, [])
-        issues = issues_for(integrations, provisioning, scheduler, queue, open_alerts, now)
+        issues = issues_for(
+            integrations, provisioning, scheduler, queue, open_alerts, now, mail_held
+        )
         results.append(
             WorkspaceHealth(
                 org_id,

@@ -31,7 +31,7 @@ from webapp.models import ActivityLog, Membership, Organization, User, WeeklyRep
 from webapp.models.queue import QueuedJob
 from webapp.queue import Done, Failed, JobContext, Outcome, RetryAt
 from webapp.services.activity import log_activity
-from webapp.services.connections import send_email
+from webapp.services.connections import send_email, sender_domain
 from webapp.services.reporting.display import headline_cards, week_label
 from webapp.services.reporting.figures import channel_label
 
@@ -66,7 +66,8 @@ def report_url(report: WeeklyReport, public_url: str) -> str:
 def compose_report_email(
     org: Organization, report: WeeklyReport, owner: User, link: str
 ) -> EmailMessageSpec:
-    """The weekly report email for one owner: subject, text and HTML parts, a stable Message-ID."""
+    """The weekly report email for one owner: subject, text and HTML parts, a Message-ID
+    the same on every attempt, on the sender's domain."""
     dates = week_label(report.week_start, report.week_end)
     top = (
         next(
@@ -93,8 +94,19 @@ def compose_report_email(
         subject=f"Your weekly marketing report: {dates}",
         text=env.get_template("reports/email.txt").render(context),
         html=env.get_template("reports/email.html").render(context),
-        headers={"X-Autopilot-Report": str(report.id)},
-        message_id=message_id("weekly-report", report.id, owner.id, domain=urlsplit(link).hostname),
+        headers={
+            "X-Autopilot-Report": str(report.id),
+            "Auto-Submitted": "auto-generated",  # RFC 3834: no vacation replies to it
+            "Feedback-ID": f"{report.id}:{org.id}:report:autopilot",
+        },
+        # The same on every attempt; keyed, so it names neither the report nor the owner.
+        message_id=message_id(
+            "weekly-report",
+            report.id,
+            report.created_at.isoformat(),
+            owner.id,
+            domain=sender_domain(org.id),
+        ),
     )
 
 

@@ -9,11 +9,16 @@ from webapp.core import clock
 from webapp.core.errors import DomainError, NotFound
 from webapp.core.extensions import db
 from webapp.models import Invite, Membership
+from webapp.services.accounts import clean_postal_address, sessions
 from webapp.services.accounts import people as accounts
-from webapp.services.accounts import sessions
 from webapp.services.activity.log import log_activity
 from webapp.web.accounts.auth_forms import AccountForm
-from webapp.web.accounts.workspace_forms import InviteForm, WorkspaceForm, WorkspaceSettingsForm
+from webapp.web.accounts.workspace_forms import (
+    POSTAL_HELP,
+    InviteForm,
+    WorkspaceForm,
+    WorkspaceSettingsForm,
+)
 from webapp.web.context import load, org_required, owner_required
 from webapp.web.forms import ConfirmForm
 
@@ -30,6 +35,7 @@ def settings():
         if form.validate_on_submit():
             before = _settings(g.org)
             g.org.name, g.org.timezone = form.name.data.strip(), form.timezone.data
+            g.org.postal_address = clean_postal_address(form.postal_address.data)
             if form.event_retention_days.data is not None:
                 g.org.event_retention_days = form.event_retention_days.data
             log_activity(
@@ -46,7 +52,7 @@ def settings():
             flash("Workspace settings saved.", "success")
             return redirect(url_for("workspace.settings"))
     status = 422 if form.errors else 200
-    return render_template("workspace/settings.html", form=form), status
+    return render_template("workspace/settings.html", form=form, postal_help=POSTAL_HELP), status
 
 
 def _settings(org) -> dict:
@@ -54,6 +60,7 @@ def _settings(org) -> dict:
         "name": org.name,
         "timezone": org.timezone,
         "event_retention_days": org.event_retention_days,
+        "postal_address": org.postal_address,
     }
 
 

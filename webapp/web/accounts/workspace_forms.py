@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from webapp.services.events import RETENTION_MAX, RETENTION_MIN
@@ -18,7 +18,26 @@ class WorkspaceForm(FlaskForm):
         check_timezone(self, field)
 
 
+POSTAL_HELP = (
+    "Shown at the foot of every marketing email (sequences, broadcasts, workflows): the law "
+    "in many countries (CAN-SPAM in the US) wants a real postal address in commercial email. "
+    "A PO box works."
+)
+
+
+def postal_address_field() -> TextAreaField:
+    return TextAreaField(
+        "Business postal address",
+        render_kw={"rows": 2, "autocomplete": "street-address"},
+        validators=[
+            Optional(),
+            Length(max=300, message="Keep the address under 300 characters."),
+        ],
+    )
+
+
 class WorkspaceSettingsForm(WorkspaceForm):
+    postal_address = postal_address_field()
     event_retention_days = IntegerField(
         "Keep contacts' events for (days)",
         validators=[

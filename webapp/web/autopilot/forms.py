@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from webapp.models import CHANNELS
 from webapp.services.autopilot.builtin_planner import WHY
 from webapp.services.autopilot.plan_inputs import CHANNEL_NAMES, GOALS, PlanInputs
+from webapp.web.accounts.workspace_forms import postal_address_field
 
 
 class AmountField(StringField):
@@ -93,6 +94,7 @@ class BusinessForm(FlaskForm):
             ),
         ],
     )
+    postal_address = postal_address_field()  # kept on the workspace, for email footers
 
 
 class AudienceForm(FlaskForm):

@@ -20,6 +20,7 @@ from webapp.core import clock
 from webapp.core.errors import DomainError
 from webapp.core.extensions import db
 from webapp.models import AutopilotConfig
+from webapp.services.accounts import set_postal_address
 from webapp.services.ai.answers import provider_label
 from webapp.services.ai.budget import DEFAULT_AI_BUDGET
 from webapp.services.ai.usage import monthly_usage
@@ -253,6 +254,10 @@ def step(step: str):
         return _plan(config)
     if step == "review":
         return _activate(config, form)
+    if step == "business":  # a workspace setting, kept at once (email footers show it)
+        set_postal_address(
+            db.session, g.org, form.postal_address.data, actor_id=current_user.id, now=now
+        )
     db.session.commit()
     return _moved(config, STEPS[index + 1])
 
@@ -319,7 +324,10 @@ def _form_for(config: AutopilotConfig | None, step: str):
     typed = wizard.typed_values(config, step)
     if step == "review" and typed is None:
         return ReviewForm(formdata=None, data=review_data(wizard.draft_strategy(config)))
-    return FORMS[step](formdata=MultiDict(typed) if typed is not None else None)
+    form = FORMS[step](formdata=MultiDict(typed) if typed is not None else None)
+    if step == "business" and not form.postal_address.data:
+        form.postal_address.data = g.org.postal_address  # the one kept on the workspace
+    return form
 
 
 def _show(config: AutopilotConfig | None, step: str):

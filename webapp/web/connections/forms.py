@@ -13,6 +13,7 @@ from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import PasswordInput
 
+from webapp.services.connections import check_sender
 from webapp.web.connections.ads_forms import GoogleAdsForm, MetaAdsForm
 
 SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
@@ -79,6 +80,9 @@ class SmtpForm(FlaskForm):
         field.data = value
 
     def validate_sender(self, field) -> None:
+        problem = check_sender(field.data or "")
+        if problem:  # e.g. an unquoted comma in the name: two addresses, not one
+            raise ValidationError(problem)
         _name, address = parseaddr(field.data or "")
         try:
             validate_email(address, check_deliverability=False)
