@@ -26,6 +26,10 @@ _EXPORTS = {
     "send_email": "channels",
     "test_connection": "checks",
     "workspace_values": "credentials",
+    "email_from": "sender",
+    "save_email_sender": "sender",
+    "SenderInvalid": "sender",
+    "suggested_sender": "sender",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -36,6 +36,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -52,6 +53,7 @@ from webapp.integrations.resilience import CircuitOpen, IntegrationError
 from webapp.models import QueuedJob
 from webapp.models.sequence import Send
 from webapp.services.connections import open_channel
+from webapp.services.marketing.email_layout import body_html
 from webapp.services.messaging.dispatch_acks import Acknowledging
 from webapp.services.messaging.dispatch_batch import Batch, Screening
 from webapp.services.messaging.dispatch_pacing import Pacing
@@ -195,7 +197,7 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
             self.leased = jobs
             if not jobs:
                 return 0, result
-            ctx = Batch(session, jobs)
+            ctx = Batch(session, jobs, self.links.base)
             session.commit()
         self.leased_at = time.monotonic()
         groups: dict[tuple[int, str], list[QueuedJob]] = defaultdict(list)
@@ -230,7 +232,9 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                 lead = ctx.leads[send.lead_id]
                 org = ctx.orgs[send.org_id]
                 rendered = render_step(step, lead, org, variables=variables_for(lead, org))
-                message = self.message(job, send, step, lead, org, rendered)
+                if send.campaign_id in ctx.from_asset and step.channel == "email":
+                    rendered = replace(rendered, html=body_html(rendered.text, button=True))
+                message = self.message(job, send, step, lead, org, rendered, ctx)
                 try:
                     if outboxed or job.test_mode:
                         # The outbox row joins the transaction that marks the job: one commit.
@@ -281,11 +285,16 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                 self.conn, job, send, step, lead, ctx, rendered, receipt, result, following
             )
 
-    def message(self, job, send, step, lead, org, rendered) -> delivery.OutgoingMessage:
+    def message(self, job, send, step, lead, org, rendered, ctx) -> delivery.OutgoingMessage:
         to = lead.email if step.channel == "email" else lead.phone
         if step.channel == "email":
             decorated = self.links.decorate_email(
-                send.id, rendered.text, rendered.html or "", org_name=org.name
+                send.id,
+                rendered.text,
+                rendered.html or "",
+                org_name=org.name,
+                layout=ctx.layouts.get(org.id),
+                subject=rendered.subject,
             )
             return delivery.OutgoingMessage(
                 channel="email",
@@ -299,6 +308,7 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                 purpose="sequence",
                 test_mode=job.test_mode,
                 verp=verp_token(send.id, secret=self.links.secret),
+                sender=ctx.senders.get(org.id),
             )
         return delivery.OutgoingMessage(
             channel=step.channel,

@@ -96,9 +96,13 @@ class LinkMaker:
         """The tracked address of the message's link number `index` (see `links_in`)."""
         return f"{self.base}/c/{make_token(self.secret, 'click', send_id, index)}"
 
-    def decorate_email(self, send_id: int, text: str, html: str, *, org_name: str) -> Decorated:
+    def decorate_email(
+        self, send_id: int, text: str, html: str, *, org_name: str, layout=None, subject: str = ""
+    ) -> Decorated:
         """Add the unsubscribe footer, the List-Unsubscribe headers (RFC 8058 one-click),
-        the open pixel, and click-tracked links in the HTML part."""
+        the open pixel, and click-tracked links in the HTML part. With `layout` (the
+        workspace's compiled `EmailLayout`) the HTML is framed in it, the unsubscribe link
+        and the pixel in its footer."""
         unsubscribe = self.unsubscribe(send_id)
         numbers = {url: i for i, url in enumerate(links_in(text))}
 
@@ -108,14 +112,22 @@ class LinkMaker:
 
         tracked = HREF.sub(tracked_href, html)
         footer_text = f"\n\n--\nYou receive this from {org_name}. Unsubscribe: {unsubscribe}\n"
-        footer_html = (
-            f'\n<p style="color:#666;font-size:12px">You receive this from {escape(org_name)}. '
-            f'<a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
-            f'\n<img src="{escape(self.pixel(send_id))}" width="1" height="1" alt="">'
-        )
+        if layout is not None:
+            framed = layout.wrap(
+                tracked,
+                subject=subject,
+                unsubscribe_url=unsubscribe,
+                pixel_url=self.pixel(send_id),
+            )
+        else:
+            framed = tracked + (
+                f'\n<p style="color:#666;font-size:12px">You receive this from {escape(org_name)}. '
+                f'<a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
+                f'\n<img src="{escape(self.pixel(send_id))}" width="1" height="1" alt="">'
+            )
         return Decorated(
             text=text + footer_text,
-            html=tracked + footer_html,
+            html=framed,
             headers={
                 "List-Unsubscribe": f"<{unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
