@@ -26,6 +26,7 @@ _EXPORTS = {
     "send_email": "channels",
     "test_connection": "checks",
     "workspace_values": "credentials",
+    "clean_sender": "sender",
     "email_from": "sender",
     "save_email_sender": "sender",
     "SenderInvalid": "sender",

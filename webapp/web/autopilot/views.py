@@ -26,6 +26,7 @@ from webapp.services.ai.usage import monthly_usage
 from webapp.services.autopilot import config as service
 from webapp.services.autopilot import planner, settings, wizard
 from webapp.services.autopilot.plan_inputs import CHANNEL_NAMES
+from webapp.services.connections import save_email_sender, suggested_sender
 from webapp.web import htmx as hx
 from webapp.web.autopilot.forms import (
     AiBudgetForm,
@@ -249,6 +250,15 @@ def step(step: str):
     if not valid:
         db.session.commit()
         return _render(config, step, form, status=422)
+    if step == "business":  # the workspace's From, asked here (there is no 5th step)
+        save_email_sender(
+            db.session,
+            g.org,
+            form.sender_name.data,
+            form.sender_email.data,
+            actor_id=current_user.id,
+            now=now,
+        )
     if step == "budget":
         return _plan(config)
     if step == "review":
@@ -317,6 +327,9 @@ def _check_inputs(config: AutopilotConfig):
 
 def _form_for(config: AutopilotConfig | None, step: str):
     typed = wizard.typed_values(config, step)
+    if step == "business":  # offer the saved sender, the mail server's, or the owner's
+        name, address = suggested_sender(g.org, current_user.email)
+        typed = {"sender_name": name, "sender_email": address, **(typed or {})}
     if step == "review" and typed is None:
         return ReviewForm(formdata=None, data=review_data(wizard.draft_strategy(config)))
     return FORMS[step](formdata=MultiDict(typed) if typed is not None else None)
