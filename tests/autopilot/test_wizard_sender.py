@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.autopilot.test_wizard import BUSINESS, HX, config_of, owner, post  # noqa: F401
-from tests.conftest import START
+from tests.autopilot.test_wizard import BUSINESS, post
+from tests.conftest import START, login
 from webapp.core.extensions import db
 from webapp.models import ActivityLog, Organization
 from webapp.services.connections import save_credentials
+
+
+@pytest.fixture
+def owner(client, alice):
+    login(client, alice)
+    return client
 
 
 def org_of(org_id: int) -> Organization:

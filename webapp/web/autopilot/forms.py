@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from webapp.models import CHANNELS
 from webapp.services.autopilot.builtin_planner import WHY
 from webapp.services.autopilot.plan_inputs import CHANNEL_NAMES, GOALS, PlanInputs
-from webapp.services.connections import SenderInvalid, clean_sender
+from webapp.web.autopilot.sender_form import SenderFields
 
 
 class AmountField(StringField):
@@ -81,7 +81,7 @@ def _required_number(form: Form, field: AmountField) -> None:
 # --- the wizard ---------------------------------------------------------------------------
 
 
-class BusinessForm(FlaskForm):
+class BusinessForm(SenderFields, FlaskForm):
     description = TextAreaField(
         "What does your business do?",
         render_kw={"rows": 5},
@@ -94,27 +94,6 @@ class BusinessForm(FlaskForm):
             ),
         ],
     )
-    sender_name = StringField(
-        "Sender name",
-        validators=[Length(max=100, message="Use at most 100 characters.")],
-        description="What your customers see as the sender, e.g. your business name.",
-    )
-    sender_email = StringField(
-        "Sender email address",
-        validators=[Length(max=254, message="Use at most 254 characters.")],
-        description="Replies go here, e.g. hello@yourshop.com. Use an address of your own domain.",
-        render_kw={"type": "email", "autocomplete": "email"},
-    )
-
-    def validate(self, extra_validators: dict | None = None) -> bool:
-        valid = super().validate(extra_validators)
-        try:
-            clean_sender(self.sender_name.data, self.sender_email.data)
-        except SenderInvalid as exc:
-            for name, message in exc.errors.items():
-                getattr(self, name).errors = [*getattr(self, name).errors, message]
-            return False
-        return valid
 
 
 class AudienceForm(FlaskForm):
