@@ -87,12 +87,14 @@ class EmailLayout:
         preheader: str = "",
         unsubscribe_url: str = "",
         pixel_url: str = "",
+        note: str = "",
     ) -> str:
-        """The whole email: `body_html` (already safe HTML) in the frame. The subject and
-        preheader are escaped; with `unsubscribe_url` the footer carries the link."""
+        """The whole email: `body_html` (already safe HTML) in the frame. The subject,
+        preheader and `note` (the footer's line instead of "You receive this from …") are
+        escaped; with `unsubscribe_url` the footer carries the link."""
         for plain, styled in self.body_tags:
             body_html = body_html.replace(plain, styled)
-        footer = f"You receive this from {escape(self.business_name)}."
+        footer = escape(note or f"You receive this from {self.business_name}.")
         if unsubscribe_url:
             footer += (
                 f' <a href="{escape(unsubscribe_url)}" '
