@@ -8,8 +8,10 @@ import pytest
 
 from tests.autopilot.test_wizard import BUSINESS, post
 from tests.conftest import START, login
+from tests.messaging.factories import make_contact, make_sequence
 from webapp.core.extensions import db
 from webapp.models import ActivityLog, Organization
+from webapp.models.sequence import SequenceStep
 from webapp.services.connections import save_credentials
 
 
@@ -62,3 +64,13 @@ def test_it_offers_the_mail_servers_send_as(app, owner, alice_org):
     db.session.commit()
     html = owner.get("/autopilot/setup/business").get_data(as_text=True)
     assert 'value="shop@alicebakes.example"' in html and 'value="Alice Bakes"' in html
+
+
+def test_the_step_preview_shows_the_workspaces_sender(owner, alice_org):
+    alice_org.email_from_name, alice_org.email_from_address = "Alice Bakes", "hi@alice.example"
+    db.session.commit()
+    sequence = make_sequence(alice_org, active=False)
+    make_contact(alice_org, full_name="Zoë", email="zoe@example.com")
+    step_id = db.session.query(SequenceStep.id).filter_by(campaign_id=sequence.id).first()[0]
+    html = owner.get(f"/automation/steps/{step_id}/preview", headers={"HX-Request": "true"})
+    assert "hi@alice.example" in html.get_data(as_text=True)
