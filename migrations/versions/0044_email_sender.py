@@ -17,12 +17,8 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("organizations") as batch:
-        batch.add_column(
-            sa.Column("email_from_name", sa.String(100), nullable=False, server_default="")
-        )
-        batch.add_column(
-            sa.Column("email_from_address", sa.String(254), nullable=False, server_default="")
-        )
+        batch.add_column(sa.Column("email_from_name", sa.String(100), nullable=True))
+        batch.add_column(sa.Column("email_from_address", sa.String(254), nullable=True))
 
 
 def downgrade():

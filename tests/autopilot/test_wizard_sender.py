@@ -54,7 +54,7 @@ def test_it_refuses_a_bad_sender_naming_the_field(owner, alice_org, typed, field
     response = post(owner, "business", {**BUSINESS, **typed}, htmx=True)
     text = response.get_data(as_text=True)
     assert response.status_code == 422 and f'id="{field}-error"' in text and message in text
-    assert org_of(alice_org.id).email_from_address == ""
+    assert not org_of(alice_org.id).email_from_address
 
 
 def test_it_offers_the_mail_servers_send_as(app, owner, alice_org):

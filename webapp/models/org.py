@@ -26,8 +26,8 @@ class Organization(db.Model):
     public_slug: Mapped[str | None] = mapped_column(String(60), unique=True)
     # The From of the workspace's mail (asked in the autopilot wizard); empty: the
     # deployment's SMTP_FROM / MAIL_FROM (services/connections/sender.py).
-    email_from_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
-    email_from_address: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    email_from_name: Mapped[str | None] = mapped_column(String(100))
+    email_from_address: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(

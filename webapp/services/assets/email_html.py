@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from webapp.services.marketing import Brief
-from webapp.services.marketing.email_layout import LayoutBrand, body_html, compile_layout
+from webapp.services.marketing import Brief, LayoutBrand, body_html, compile_layout
 
 PLACEHOLDER = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*(?:\|([^{}]*))?\}\}")
 

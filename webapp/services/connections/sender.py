@@ -92,9 +92,9 @@ def save_email_sender(
 ) -> bool:
     """Store the workspace's sender. Returns True when it changed; raises SenderInvalid."""
     name, address = clean_sender(name, address)
-    if (org.email_from_name, org.email_from_address) == (name, address):
+    if (org.email_from_name or "", org.email_from_address or "") == (name, address):
         return False
-    org.email_from_name, org.email_from_address = name, address
+    org.email_from_name, org.email_from_address = name or None, address or None
     session.flush()
     log_activity(
         session,

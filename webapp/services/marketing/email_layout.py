@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from webapp.models import BrandProfile, LandingPage, Organization
 from webapp.services.marketing.brand import palette
 from webapp.services.marketing.brief import DEFAULT_ACCENT, DEFAULT_PRIMARY
-from webapp.services.messaging.templating import URL, text_to_html
+from webapp.services.messaging import URL, text_to_html
 
 SLOTS = ("TITLE", "PREHEADER", "BODY", "FOOTER")
 _SLOT = "ma-slot-{}-q7"  # letters, digits and "-" only: css-inline leaves them as they are

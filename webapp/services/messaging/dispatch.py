@@ -53,7 +53,7 @@ from webapp.integrations.resilience import CircuitOpen, IntegrationError
 from webapp.models import QueuedJob
 from webapp.models.sequence import Send
 from webapp.services.connections import open_channel
-from webapp.services.marketing.email_layout import body_html
+from webapp.services.marketing import body_html
 from webapp.services.messaging.dispatch_acks import Acknowledging
 from webapp.services.messaging.dispatch_batch import Batch, Screening
 from webapp.services.messaging.dispatch_pacing import Pacing

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Asset, Campaign, Lead, Organization, QueuedJob
 from webapp.models.sequence import Enrollment, Send, SequenceStep
 from webapp.services.connections import email_from
-from webapp.services.marketing.email_layout import layouts_for
+from webapp.services.marketing import layouts_for
 from webapp.services.messaging.dispatch_sql import skip_step, write_transaction
 from webapp.services.messaging.step_jobs import ProcessResult
 from webapp.services.suppression import why_blocked

@@ -32,7 +32,7 @@ from webapp.models.queue import QueuedJob
 from webapp.queue import Done, Failed, JobContext, Outcome, RetryAt
 from webapp.services.activity import log_activity
 from webapp.services.connections import send_email
-from webapp.services.marketing.email_layout import EmailLayout, layout_for
+from webapp.services.marketing import EmailLayout, layout_for
 from webapp.services.reporting.display import headline_cards, week_label
 from webapp.services.reporting.figures import channel_label
 
