@@ -111,15 +111,22 @@ def same_messages(messages: int) -> list[tuple[str, str, str, dict]]:
     """The bytes our engine sends, prepared before the clock starts: the baseline sends the
     same mail (subject, text and HTML parts, the unsubscribe headers), so the ratio measures
     what the engine adds — claiming, rendering, tracking links, marking each message."""
+    from webapp.services.marketing.email_layout import LayoutBrand, compile_layout
     from webapp.services.messaging.templating import text_to_html
     from webapp.services.messaging.tracking import LinkMaker
 
     links = LinkMaker("https://bench.example", "bench")
+    layout = compile_layout(LayoutBrand("Bench Bakery"))  # the frame of a workspace with no brand
     prepared = []
     for i in range(messages):
         text_part = BODY.format(name="Contact")  # {{firstName}} of "Contact i"
         decorated = links.decorate_email(
-            i + 1, text_part, text_to_html(text_part), org_name="Bench Bakery"
+            i + 1,
+            text_part,
+            text_to_html(text_part),
+            org_name="Bench Bakery",
+            layout=layout,
+            subject="Welcome, Contact!",
         )
         prepared.append(("Welcome, Contact!", decorated.text, decorated.html, decorated.headers))
     return prepared

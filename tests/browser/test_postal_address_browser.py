@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import release_db, settled, shot, sign_in
 from webapp.core.extensions import db
-from webapp.models import Organization
+from webapp.services.accounts import postal_address_of
 
 PHONE = {"width": 390, "height": 844}
 
@@ -44,4 +44,4 @@ def test_the_wizard_asks_for_the_postal_address_and_settings_edit_it(
     expect(page.get_by_text("Workspace settings saved.")).to_be_visible()
     release_db()
     db.session.expire_all()
-    assert db.session.get(Organization, org_id).postal_address == "PO Box 7, Leeds LS2 9ZZ"
+    assert postal_address_of(db.session, org_id) == "PO Box 7, Leeds LS2 9ZZ"

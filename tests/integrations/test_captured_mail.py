@@ -17,6 +17,7 @@ from tests.messaging.factories import make_contact, make_sequence
 from tests.ops.test_alert_emails import late_jobs
 from tests.reporting.test_weekly_report_job import autopilot
 from webapp.core.extensions import db
+from webapp.services.accounts import set_postal_address
 from webapp.services.messaging.dispatch import process_due
 
 smtp_sink = smtp_server.smtp_sink  # the fixture
@@ -52,7 +53,10 @@ def test_a_sequence_mail_is_marked_as_a_list_with_the_postal_address_in_its_foot
     app, alice_org, smtp_sink
 ):
     use_smtp(app, smtp_sink, SMTP_FROM=SENDER, EMAIL_PER_MINUTE=0)
-    alice_org.postal_address = "12 Baker Street, Leeds LS1 4AB, UK"
+    set_postal_address(
+        db.session, alice_org, "12 Baker Street, Leeds LS1 4AB, UK", actor_id=None, now=START
+    )
+    db.session.commit()
     campaign = make_sequence(alice_org, name="Bienvenue chez Zoë — une très longue séquence")
     make_contact(alice_org, email="ana@example.com", name="Zoë Ünïcödé-Långnamé Brïghtöñ")
     assert process_due(app, now=START, test_mode=False).sent == 1

@@ -83,6 +83,7 @@ class OutgoingMessage:
     purpose: str = "sequence"
     test_mode: bool = False
     verp: str | None = None  # email: the signed send id for the VERP return path
+    sender: str | None = None  # email: the workspace's From; None: the provider's default
 
 
 def provider_name(channel: str, settings: ProviderSettings | None) -> str:
@@ -243,6 +244,7 @@ class ChannelSender:
                 html=message.html,
                 headers=dict(message.headers),
                 message_id=message.message_id or message_id(domain=self.sender_domain),
+                sender=message.sender,
             )
             return self.send_email(
                 spec,

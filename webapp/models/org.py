@@ -24,8 +24,10 @@ class Organization(db.Model):
     # The workspace's part of its public addresses (/p/<public_slug>/<page>): set from the
     # name the first time one is needed, editable on the brand page.
     public_slug: Mapped[str | None] = mapped_column(String(60), unique=True)
-    # Shown in the footer of the workspace's marketing email (CAN-SPAM asks for one).
-    postal_address: Mapped[str | None] = mapped_column(String(300))
+    # The From of the workspace's mail (asked in the autopilot wizard); empty: the
+    # deployment's SMTP_FROM / MAIL_FROM (services/connections/sender.py).
+    email_from_name: Mapped[str | None] = mapped_column(String(100))
+    email_from_address: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(

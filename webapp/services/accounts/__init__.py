@@ -12,6 +12,7 @@ _EXPORTS = {
     "bucket": "limits",
     "hit": "limits",
     "clean_postal_address": "postal",
+    "postal_address_of": "postal",
     "set_postal_address": "postal",
 }
 

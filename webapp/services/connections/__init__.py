@@ -28,6 +28,11 @@ _EXPORTS = {
     "check_sender": "channels",
     "test_connection": "checks",
     "workspace_values": "credentials",
+    "clean_sender": "sender",
+    "email_from": "sender",
+    "save_email_sender": "sender",
+    "SenderInvalid": "sender",
+    "suggested_sender": "sender",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 
 from flask import current_app, has_app_context
@@ -24,6 +25,7 @@ from webapp.integrations.resilience import FIXES
 from webapp.integrations.twilio import messaging
 from webapp.models import OutboxMessage
 from webapp.services.connections.credentials import workspace_values
+from webapp.services.connections.sender import workspace_from
 
 # What to do about each error class, for pages that show failed messages.
 ERROR_FIXES = {str(error_class): fix for error_class, fix in FIXES.items()}
@@ -120,6 +122,8 @@ def send_email(
     Raises IntegrationError (classified): CircuitOpen (INTEGRATION_OFFLINE) at once, with no
     connection made, while the breaker is open.
     """
+    if spec.sender is None:
+        spec = replace(spec, sender=workspace_from(org_id))
     if isinstance(session, Engine):
         engine, joined = session, None
     else:

@@ -43,6 +43,12 @@ _EXPORTS = {
     "save_brand": "brand",
     "slugify": "brand",
     "suggest_public_slug": "brand",
+    "EmailLayout": "email_layout",
+    "LayoutBrand": "email_layout",
+    "body_html": "email_layout",
+    "compile_layout": "email_layout",
+    "layout_for": "email_layout",
+    "layouts_for": "email_layout",
 }
 
 __all__ = sorted(_EXPORTS)

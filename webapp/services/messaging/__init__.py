@@ -20,6 +20,8 @@ _EXPORTS = {
     "preview_html": "templating",
     "process_due": "dispatch",
     "render_step": "templating",
+    "text_to_html": "templating",
+    "URL": "templating",
     "variables_for": "templating",
     "enroll_lead": "triggering",
     "next_allowed": "send_windows",

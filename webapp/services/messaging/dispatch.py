@@ -36,6 +36,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
@@ -51,6 +52,7 @@ from webapp.integrations.resilience import CircuitOpen, IntegrationError
 from webapp.models import QueuedJob
 from webapp.models.sequence import Send
 from webapp.services.connections import open_channel
+from webapp.services.marketing import body_html
 from webapp.services.messaging.dispatch_acks import Acknowledging
 from webapp.services.messaging.dispatch_batch import Batch, Screening
 from webapp.services.messaging.dispatch_pacing import Pacing
@@ -195,7 +197,7 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
             self.leased = jobs
             if not jobs:
                 return 0, result
-            ctx = Batch(session, jobs)
+            ctx = Batch(session, jobs, self.links.base)
             session.commit()
         self.leased_at = time.monotonic()
         groups: dict[tuple[int, str], list[QueuedJob]] = defaultdict(list)
@@ -230,6 +232,8 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                 lead = ctx.leads[send.lead_id]
                 org = ctx.orgs[send.org_id]
                 rendered = render_step(step, lead, org, variables=variables_for(lead, org))
+                if send.campaign_id in ctx.from_asset and step.channel == "email":
+                    rendered = replace(rendered, html=body_html(rendered.text, button=True))
                 message = self.message(job, send, step, lead, org, rendered, sender, ctx)
                 try:
                     if outboxed or job.test_mode:
@@ -286,12 +290,15 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
     ) -> delivery.OutgoingMessage:
         to = lead.email if step.channel == "email" else lead.phone
         if step.channel == "email":
+            layout = ctx.layouts.get(org.id)  # the brand's frame; its footer has the address
             decorated = self.links.decorate_email(
                 send.id,
                 rendered.text,
                 rendered.html or "",
                 org_name=org.name,
-                postal_address=org.postal_address,
+                postal_address=layout.postal_address if layout else None,
+                layout=layout,
+                subject=rendered.subject,
             )
             key = (send.campaign_id, sender.sender_domain)
             if key not in self.list_headers:
@@ -311,6 +318,7 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                 purpose="sequence",
                 test_mode=job.test_mode,
                 verp=verp_token(send.id, secret=self.links.secret),
+                sender=ctx.senders.get(org.id),
             )
         return delivery.OutgoingMessage(
             channel=step.channel,

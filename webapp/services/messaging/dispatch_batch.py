@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Campaign, Lead, Organization, QueuedJob
+from webapp.models import Asset, Campaign, Lead, Organization, QueuedJob
 from webapp.models.sequence import Enrollment, Send, SequenceStep
+from webapp.services.connections import email_from
+from webapp.services.marketing import layouts_for
 from webapp.services.messaging.dispatch_sql import skip_step, write_transaction
 from webapp.services.messaging.step_jobs import ProcessResult
 from webapp.services.suppression import why_blocked
@@ -55,7 +57,7 @@ ENROLLMENT_COLUMNS = (Enrollment.id, Enrollment.status, Enrollment.stopped_reaso
 class Batch:
     """What a batch needs, loaded with one query per table, detached from any session."""
 
-    def __init__(self, session: Session, jobs: list[QueuedJob]) -> None:
+    def __init__(self, session: Session, jobs: list[QueuedJob], public_url: str = "") -> None:
         ids = [job.id for job in jobs]
         self.sends = {
             s.queued_job_id: s
@@ -77,6 +79,11 @@ class Batch:
             ):
                 self.steps[step.campaign_id].append(step)
         self.step_by_id = {step.id: step for steps in self.steps.values() for step in steps}
+        # Each workspace's email frame (compiled once per brand, cached), and the sequences
+        # made from an email asset, whose steps end in the asset's call-to-action button.
+        self.layouts = layouts_for(session, list(self.orgs.values()), public_url)
+        self.from_asset = _asset_sequences(session, list(self.campaigns))
+        self.senders = {org_id: email_from(org) for org_id, org in self.orgs.items()}
         # Opted out of the channel, bounced or complained: one query for the batch.
         self.blocked = why_blocked(
             session,
@@ -86,6 +93,13 @@ class Batch:
 
     def next_step(self, step: SequenceStep) -> SequenceStep | None:
         return next((s for s in self.steps[step.campaign_id] if s.position > step.position), None)
+
+
+def _asset_sequences(session: Session, campaign_ids: list[int]) -> set[int]:
+    if not campaign_ids:
+        return set()
+    query = select(Asset.sequence_id).where(Asset.sequence_id.in_(campaign_ids))
+    return set(session.scalars(query))
 
 
 def _rows_by_id(session: Session, columns: tuple, ids: set[int]) -> dict:

@@ -104,10 +104,14 @@ class LinkMaker:
         *,
         org_name: str,
         postal_address: str | None = None,
+        layout=None,
+        subject: str = "",
     ) -> Decorated:
         """Add the unsubscribe footer (with the workspace's postal address: CAN-SPAM wants
         one in marketing mail), the List-Unsubscribe headers (RFC 8058 one-click), the open
-        pixel, and click-tracked links in the HTML part."""
+        pixel, and click-tracked links in the HTML part. With `layout` (the workspace's
+        compiled `EmailLayout`, whose footer has the address) the HTML is framed in it, the
+        unsubscribe link and the pixel in its footer."""
         unsubscribe = self.unsubscribe(send_id)
         numbers = {url: i for i, url in enumerate(links_in(text))}
 
@@ -122,15 +126,23 @@ class LinkMaker:
             + (f", {postal}" if postal else "")
             + f". Unsubscribe: {unsubscribe}\n"
         )
-        footer_html = (
-            f'\n<p style="color:#666;font-size:12px">You receive this from {escape(org_name)}'
-            + (f", {escape(postal)}" if postal else "")
-            + f'. <a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
-            f'\n<img src="{escape(self.pixel(send_id))}" width="1" height="1" alt="">'
-        )
+        if layout is not None:
+            framed = layout.wrap(
+                tracked,
+                subject=subject,
+                unsubscribe_url=unsubscribe,
+                pixel_url=self.pixel(send_id),
+            )
+        else:
+            framed = tracked + (
+                f'\n<p style="color:#666;font-size:12px">You receive this from {escape(org_name)}'
+                + (f", {escape(postal)}" if postal else "")
+                + f'. <a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
+                f'\n<img src="{escape(self.pixel(send_id))}" width="1" height="1" alt="">'
+            )
         return Decorated(
             text=text + footer_text,
-            html=tracked + footer_html,
+            html=framed,
             headers={
                 "List-Unsubscribe": f"<{unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -32,6 +32,7 @@ from webapp.models.queue import QueuedJob
 from webapp.queue import Done, Failed, JobContext, Outcome, RetryAt
 from webapp.services.activity import log_activity
 from webapp.services.connections import send_email, sender_domain
+from webapp.services.marketing import EmailLayout, layout_for
 from webapp.services.reporting.display import headline_cards, week_label
 from webapp.services.reporting.figures import channel_label
 
@@ -64,10 +65,11 @@ def report_url(report: WeeklyReport, public_url: str) -> str:
 
 
 def compose_report_email(
-    org: Organization, report: WeeklyReport, owner: User, link: str
+    org: Organization, report: WeeklyReport, owner: User, link: str, *, layout: EmailLayout
 ) -> EmailMessageSpec:
-    """The weekly report email for one owner: subject, text and HTML parts, a Message-ID
-    the same on every attempt, on the sender's domain."""
+    """The weekly report email for one owner: subject, text and HTML parts (the body in the
+    workspace's email frame, `layout`), a Message-ID the same on every attempt, on the
+    sender's domain."""
     dates = week_label(report.week_start, report.week_end)
     top = (
         next(
@@ -89,11 +91,19 @@ def compose_report_email(
         "builtin": report.written_by.startswith("builtin"),
     }
     env = current_app.jinja_env  # autoescapes .html, not .txt
+    subject = f"Your weekly marketing report: {dates}"
+    writer = "the built-in planner" if context["builtin"] else report.written_by
+    note = (
+        f"Written by {writer} from your campaign results and leads. You receive this email "
+        f"because you own the workspace {org.name} in Marketing Autopilot."
+    )
     return EmailMessageSpec(
         to=owner.email,
-        subject=f"Your weekly marketing report: {dates}",
+        subject=subject,
         text=env.get_template("reports/email.txt").render(context),
-        html=env.get_template("reports/email.html").render(context),
+        html=layout.wrap(
+            env.get_template("reports/email.html").render(context), subject=subject, note=note
+        ),
         headers={
             "X-Autopilot-Report": str(report.id),
             "Auto-Submitted": "auto-generated",  # RFC 3834: no vacation replies to it
@@ -198,7 +208,9 @@ def send_report_email(job: QueuedJob, ctx: JobContext) -> Outcome:
     if address in {a.lower() for a in (report.summary or {}).get("emailed_to", [])}:
         return Done({"skipped": "already emailed"})
     org = ctx.session.get(Organization, report.org_id)
-    spec = compose_report_email(org, report, owner, report_url(report, payload["public_url"]))
+    link = report_url(report, payload["public_url"])
+    layout = layout_for(ctx.session, org, payload["public_url"])
+    spec = compose_report_email(org, report, owner, link, layout=layout)
     ctx.session.rollback()  # the reads end here
     try:
         send_email(ctx.session.get_bind(), job.org_id, spec, purpose="weekly_report", now=ctx.now())

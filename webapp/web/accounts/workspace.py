@@ -9,8 +9,8 @@ from webapp.core import clock
 from webapp.core.errors import DomainError, NotFound
 from webapp.core.extensions import db
 from webapp.models import Invite, Membership
-from webapp.services.accounts import clean_postal_address, sessions
 from webapp.services.accounts import people as accounts
+from webapp.services.accounts import postal_address_of, sessions, set_postal_address
 from webapp.services.activity.log import log_activity
 from webapp.web.accounts.auth_forms import AccountForm
 from webapp.web.accounts.workspace_forms import (
@@ -29,13 +29,18 @@ bp = Blueprint("workspace", __name__)
 @org_required
 def settings():
     form = WorkspaceSettingsForm(obj=g.org)
+    if request.method != "POST":
+        form.postal_address.data = postal_address_of(db.session, g.org.id)
     if request.method == "POST":
         if g.membership.role != "owner":
             abort(403, "Only an owner can change the workspace settings.")
         if form.validate_on_submit():
             before = _settings(g.org)
             g.org.name, g.org.timezone = form.name.data.strip(), form.timezone.data
-            g.org.postal_address = clean_postal_address(form.postal_address.data)
+            set_postal_address(
+                db.session, g.org, form.postal_address.data,
+                actor_id=current_user.id, now=clock.now(),
+            )  # fmt: skip
             if form.event_retention_days.data is not None:
                 g.org.event_retention_days = form.event_retention_days.data
             log_activity(
@@ -60,7 +65,7 @@ def _settings(org) -> dict:
         "name": org.name,
         "timezone": org.timezone,
         "event_retention_days": org.event_retention_days,
-        "postal_address": org.postal_address,
+        "postal_address": postal_address_of(db.session, org.id),
     }
 
 

@@ -357,7 +357,6 @@ def email(asset_id: int, name: str):
         if request.args.get("preview")
         else message,
         brief,
-        footer=g.org.name,
     )
     response = Response(html, mimetype="text/html")
     if not request.args.get("preview"):

@@ -22,6 +22,7 @@ from webapp.models import CHANNELS
 from webapp.services.autopilot.builtin_planner import WHY
 from webapp.services.autopilot.plan_inputs import CHANNEL_NAMES, GOALS, PlanInputs
 from webapp.web.accounts.workspace_forms import postal_address_field
+from webapp.web.autopilot.sender_form import SenderFields
 
 
 class AmountField(StringField):
@@ -81,7 +82,7 @@ def _required_number(form: Form, field: AmountField) -> None:
 # --- the wizard ---------------------------------------------------------------------------
 
 
-class BusinessForm(FlaskForm):
+class BusinessForm(SenderFields, FlaskForm):
     description = TextAreaField(
         "What does your business do?",
         render_kw={"rows": 5},

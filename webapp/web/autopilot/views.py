@@ -20,13 +20,14 @@ from webapp.core import clock
 from webapp.core.errors import DomainError
 from webapp.core.extensions import db
 from webapp.models import AutopilotConfig
-from webapp.services.accounts import set_postal_address
+from webapp.services.accounts import postal_address_of, set_postal_address
 from webapp.services.ai.answers import provider_label
 from webapp.services.ai.budget import DEFAULT_AI_BUDGET
 from webapp.services.ai.usage import monthly_usage
 from webapp.services.autopilot import config as service
 from webapp.services.autopilot import planner, settings, wizard
 from webapp.services.autopilot.plan_inputs import CHANNEL_NAMES
+from webapp.services.connections import save_email_sender, suggested_sender
 from webapp.web import htmx as hx
 from webapp.web.autopilot.forms import (
     AiBudgetForm,
@@ -250,6 +251,15 @@ def step(step: str):
     if not valid:
         db.session.commit()
         return _render(config, step, form, status=422)
+    if step == "business":  # the workspace's From, asked here (there is no 5th step)
+        save_email_sender(
+            db.session,
+            g.org,
+            form.sender_name.data,
+            form.sender_email.data,
+            actor_id=current_user.id,
+            now=now,
+        )
     if step == "budget":
         return _plan(config)
     if step == "review":
@@ -322,11 +332,14 @@ def _check_inputs(config: AutopilotConfig):
 
 def _form_for(config: AutopilotConfig | None, step: str):
     typed = wizard.typed_values(config, step)
+    if step == "business":  # offer the saved sender, the mail server's, or the owner's
+        name, address = suggested_sender(g.org, current_user.email)
+        typed = {"sender_name": name, "sender_email": address, **(typed or {})}
     if step == "review" and typed is None:
         return ReviewForm(formdata=None, data=review_data(wizard.draft_strategy(config)))
     form = FORMS[step](formdata=MultiDict(typed) if typed is not None else None)
     if step == "business" and not form.postal_address.data:
-        form.postal_address.data = g.org.postal_address  # the one kept on the workspace
+        form.postal_address.data = postal_address_of(db.session, g.org.id)
     return form
 
 

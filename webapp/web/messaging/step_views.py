@@ -14,6 +14,7 @@ from webapp.core.errors import DomainError
 from webapp.core.extensions import db
 from webapp.models import Campaign, Lead
 from webapp.models.sequence import SequenceStep
+from webapp.services.connections import email_from
 from webapp.services.messaging import sequences, templating
 from webapp.web import htmx as hx
 from webapp.web.context import load, org_required
@@ -218,7 +219,7 @@ def preview_step(step_id: int):
     if lead is not None:
         context["rendered"] = templating.render_step(row, lead, g.org)
         context["address"] = lead.email if row.channel == "email" else lead.phone
-        context["sender"] = _sender_name()
+        context["sender"] = email_from(g.org) or _sender_name()
     return hx.partial("automation/_preview.html", **context)
 
 
@@ -230,7 +231,7 @@ def _best_contact(contacts: list[Lead], channel: str) -> Lead:
     return contacts[0]
 
 
-def _sender_name() -> str:
+def _sender_name() -> str:  # the deployment's, when the workspace has none of its own
     from webapp.services.connections.channels import default_email_sender
 
     return default_email_sender()
