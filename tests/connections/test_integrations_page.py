@@ -28,6 +28,8 @@ PAGE = "/settings/integrations"
 HX = {"HX-Request": "true"}
 SMTP_PASSWORD = "s3cret-smtp-pass-7781"
 OPENAI_KEY = "sk-test-alice-0123456789abcdefWXYZ"
+# The sink on loopback has no TLS: signing in to it needs "allow plain-text login" ticked.
+SIGNED_IN = {"smtp-username": "alice", "smtp-password": SMTP_PASSWORD, "smtp-allow_plain_login": "y"}
 
 
 def smtp_form(port: int, **over: str) -> dict:
@@ -104,7 +106,7 @@ def test_an_owner_saves_smtp_and_sees_it_masked(app, client, alice, alice_org, c
         response = post(
             client,
             f"{PAGE}/smtp",
-            smtp_form(2525, **{"smtp-username": "alice", "smtp-password": SMTP_PASSWORD}),
+            smtp_form(2525, **SIGNED_IN),
         )
     html = response.get_data(as_text=True)
 
@@ -260,7 +262,7 @@ def test_smtp_test_connection_works_against_a_real_server(app, client, alice, al
     post(
         client,
         f"{PAGE}/smtp",
-        smtp_form(smtp_sink.port, **{"smtp-username": "alice", "smtp-password": SMTP_PASSWORD}),
+        smtp_form(smtp_sink.port, **SIGNED_IN),
     )
 
     html = post(client, f"{PAGE}/smtp/test").get_data(as_text=True)
@@ -296,7 +298,7 @@ def test_smtp_wrong_password_is_auth_failed_and_says_what_worked_first(
     post(
         client,
         f"{PAGE}/smtp",
-        smtp_form(smtp_sink.port, **{"smtp-username": "alice", "smtp-password": SMTP_PASSWORD}),
+        smtp_form(smtp_sink.port, **SIGNED_IN),
     )
 
     html = post(client, f"{PAGE}/smtp/test").get_data(as_text=True)
@@ -473,7 +475,7 @@ def test_a_failed_test_keeps_the_secret_out_of_the_health_record_and_page(
 
 def test_a_refused_smtp_save_keeps_the_typed_password(app, client, alice, alice_org):
     login(client, alice)
-    typed = {"smtp-username": "alice", "smtp-password": SMTP_PASSWORD}
+    typed = SIGNED_IN
     response = post(client, f"{PAGE}/smtp", smtp_form(99999, **typed))  # a port out of range
     assert response.status_code == 422
     html = response.get_data(as_text=True)

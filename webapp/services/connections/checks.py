@@ -44,6 +44,7 @@ from webapp.services.activity import log_activity
 from webapp.services.ads import ads_probe
 from webapp.services.ai import ai_settings_for, record_call
 from webapp.services.connections.channels import smtp_settings, twilio_settings
+from webapp.services.connections.holds import resume_email
 from webapp.services.connections.credentials import (
     LABELS,
     UNDECRYPTABLE,
@@ -250,6 +251,8 @@ def _finish(
     actor_id: int | None,
 ) -> ConnectionResult:
     begin_write(session)
+    if result.ok and provider == "smtp":  # a hold on the workspace's email ends now
+        resume_email(session, org_id, now=now)
     user = session.get(User, actor_id) if actor_id else None
     who = f" by {user.name}" if user else ""
     if result.ok:

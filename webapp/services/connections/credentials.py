@@ -29,11 +29,13 @@ from sqlalchemy.orm import Session
 from webapp.models import IntegrationCredential, User
 from webapp.models.credential import PROVIDERS
 from webapp.services.activity import log_activity
+from webapp.services.connections.holds import resume_email
 
 log = logging.getLogger(__name__)
 
 LABELS = {
     "smtp": "Email (SMTP)",
+    "dkim": "DKIM signing",
     "twilio": "Twilio",
     "openai": "OpenAI",
     "google_ads": "Google Ads",
@@ -42,7 +44,9 @@ LABELS = {
     "email_hooks": "Email provider webhooks",  # services/suppression/webhooks.py
 }
 FIELDS = {
-    "smtp": ("host", "port", "username", "password", "starttls", "use_ssl", "sender"),
+    "smtp": ("host", "port", "username", "password", "starttls", "use_ssl",
+             "allow_plain_login", "sender"),
+    "dkim": ("domain", "selector", "private_key"),
     "twilio": ("account_sid", "auth_token", "from_number", "whatsapp_from", "subaccount"),
     "openai": ("api_key", "base_url", "model"),
     "google_ads": ("developer_token", "client_id", "client_secret", "refresh_token",
@@ -54,6 +58,7 @@ FIELDS = {
 }  # fmt: skip
 SECRETS = {
     "smtp": ("password",),
+    "dkim": ("private_key",),
     "twilio": ("auth_token",),
     "openai": ("api_key",),
     "google_ads": ("developer_token", "client_secret", "refresh_token"),
@@ -63,6 +68,7 @@ SECRETS = {
 }
 REQUIRED = {
     "smtp": ("host", "port"),
+    "dkim": ("domain", "selector", "private_key"),
     "twilio": ("account_sid", "auth_token", "from_number"),
     "openai": ("api_key",),
     "google_ads": (
@@ -76,6 +82,7 @@ REQUIRED = {
     "bounces": ("host", "port", "username", "password", "address"),
     "email_hooks": (),
 }
+HOLD_LIFTED_BY = ("smtp", "dkim")  # saving these ends a hold on the workspace's email
 UNDECRYPTABLE = "cannot decrypt: the key that encrypted these credentials is not configured"
 MASK = "••••"
 HKDF_SALT = b"marketing-autopilot/credentials/v1"
@@ -239,6 +246,8 @@ def save_credentials(
     row.updated_at = now
     row.updated_by_id = actor_id
     session.flush()
+    if provider in HOLD_LIFTED_BY:  # new settings: try the held email again at once
+        resume_email(session, org_id, now=now)
     log_activity(
         session,
         org_id,
@@ -284,6 +293,8 @@ def delete_credentials(
     ).rowcount
     if not gone:
         return False
+    if provider in HOLD_LIFTED_BY:
+        resume_email(session, org_id, now=now)
     log_activity(
         session,
         org_id,

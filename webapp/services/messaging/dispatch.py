@@ -251,9 +251,12 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                         continue
                     receipt = sender.send(message)  # no transaction is open here
                 except CircuitOpen as exc:
-                    self.release(jobs[index:], lambda _i, at=exc.retry_at: at, result)
+                    at = exc.retry_at
+                    self.release(jobs[index:], lambda _i, at=at: at, result, exc.held)
                     result.details.append(
-                        f"{channel} delivery is paused after repeated failures: {exc}"
+                        f"{channel} delivery is held: {exc}"
+                        if exc.held
+                        else f"{channel} delivery is paused after repeated failures: {exc}"
                     )
                     break
                 except IntegrationError as exc:

@@ -27,6 +27,7 @@ from webapp.services.messaging.dispatch_sql import Delivered, NextStep, StepJob,
 from webapp.services.messaging.send_windows import next_allowed, schedule_zone
 from webapp.services.messaging.sequences import step_delay
 from webapp.services.messaging.step_jobs import KIND, MAX_ATTEMPTS, ProcessResult, idempotency_key
+from webapp.services.connections import hold_email, hold_verdict, held_reason
 from webapp.services.suppression import note_send_failure
 
 
@@ -160,6 +161,10 @@ class Acknowledging:
 
     def record_failure(self, job, send, step, exc: IntegrationError, result: ProcessResult) -> None:
         now = self.clock()
+        verdict = hold_verdict(send.channel, exc)
+        if verdict is not None:
+            self.record_hold(job, send, verdict, exc, result, now)
+            return
         with Session(self.engine) as session:
             begin_write(session)
             status = queue.fail(
@@ -207,6 +212,23 @@ class Acknowledging:
         elif status == "pending":
             result.retried += 1
             tally.retried += 1
+
+    def record_hold(self, job, send, verdict, exc: IntegrationError, result, now) -> None:
+        """The relay refused us, not the contact: hold the workspace's email and put the
+        message back, its attempt given back, with the reason (connections/holds.py)."""
+        until = hold_email(self.engine, send.org_id, verdict, exc, now)
+        reason = held_reason(verdict, exc)
+        with Session(self.engine) as session:
+            queue.release(session, self.owner, [(job.id, until)], now=now, reason=reason[:2000])
+            session.execute(
+                update(Send)
+                .where(Send.id == send.id, Send.status == "queued")
+                .values(error=reason[:2000], error_class=str(exc.error_class))
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        result.deferred += 1
+        result.details.append(f"Email sending is held until {until:%H:%M} UTC: {verdict.reason}")
 
     def finish_cancelled(
         self,

@@ -89,6 +89,11 @@ def decide_status(issues: Iterable[Issue]) -> str:
     return DEGRADED if "warn" in severities else HEALTHY
 
 
+HELD_FIX = (
+    "Correct the mail server settings in Settings → Integrations: saving them, or a "
+    "successful “Test connection”, sends the waiting messages at once. Otherwise sending is "
+    "tried again by itself, waiting longer after each refusal (up to an hour)."
+)
 REFUSED_FIX = (
     "The server refused the connection: check the host and port in Settings → Integrations "
     "and that the server is running and accepts connections from this machine."
@@ -129,6 +134,16 @@ def _integration_issue(i: IntegrationHealth) -> Issue | None:
     fix = PROVIDER_FIXES.get((i.provider, i.last_error_class)) or _fix_for(
         i.last_error_class, i.last_error
     )
+    if i.state == "held":
+        return Issue(
+            "critical",
+            f"{WHAT_PAUSES[i.provider]} is held: {name} refused us, not your contacts",
+            f"{(i.last_error or '').removeprefix('Held: ')} Nothing is failed or lost: messages "
+            f"wait in the queue, and the next try is at {_at(i.retry_at)}.",
+            HELD_FIX,
+            INTEGRATIONS_URL,
+            f"integration:{i.provider}",
+        )
     if i.state == "open":
         return Issue(
             "critical",
