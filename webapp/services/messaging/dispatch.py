@@ -253,6 +253,9 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                 except CircuitOpen as exc:
                     at = exc.retry_at
                     self.release(jobs[index:], lambda _i, at=at: at, result, exc.held)
+                    if exc.held:
+                        waiting = [ctx.sends[j.id].id for j in jobs[index:]]
+                        self.note_held(waiting, exc.held, str(exc.error_class))
                     result.details.append(
                         f"{channel} delivery is held: {exc}"
                         if exc.held

@@ -220,15 +220,22 @@ class Acknowledging:
         reason = held_reason(verdict, exc)
         with Session(self.engine) as session:
             queue.release(session, self.owner, [(job.id, until)], now=now, reason=reason[:2000])
+            session.commit()
+        self.note_held([send.id], reason, str(exc.error_class))
+        result.deferred += 1
+        result.details.append(f"Email sending is held until {until:%H:%M} UTC: {verdict.reason}")
+
+    def note_held(self, send_ids: list[int], reason: str, error_class: str) -> None:
+        """Why these still-queued messages wait: shown with them until they are sent."""
+        with Session(self.engine) as session:
+            begin_write(session)
             session.execute(
                 update(Send)
-                .where(Send.id == send.id, Send.status == "queued")
-                .values(error=reason[:2000], error_class=str(exc.error_class))
+                .where(Send.id.in_(send_ids), Send.status == "queued")
+                .values(error=reason[:2000], error_class=error_class)
                 .execution_options(synchronize_session=False)
             )
             session.commit()
-        result.deferred += 1
-        result.details.append(f"Email sending is held until {until:%H:%M} UTC: {verdict.reason}")
 
     def finish_cancelled(
         self,
