@@ -44,13 +44,13 @@ from webapp.services.activity import log_activity
 from webapp.services.ads import ads_probe
 from webapp.services.ai import ai_settings_for, record_call
 from webapp.services.connections.channels import smtp_settings, twilio_settings
-from webapp.services.connections.holds import resume_email
 from webapp.services.connections.credentials import (
     LABELS,
     UNDECRYPTABLE,
     CredentialsError,
     load_credentials,
 )
+from webapp.services.connections.holds import resume_email
 
 OPENAI_KEY_LIKE = re.compile(r"sk-[A-Za-z0-9_\-*.]{3,}")
 NOT_CONFIGURED = {

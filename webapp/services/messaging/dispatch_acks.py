@@ -22,12 +22,12 @@ from webapp.integrations.resilience import IntegrationError
 from webapp.models import Campaign, LeadEvent, QueuedJob
 from webapp.models.sequence import Enrollment, Send
 from webapp.services.activity import log_activity
+from webapp.services.connections import held_reason, hold_email, hold_verdict
 from webapp.services.messaging.dispatch_batch import Batch
 from webapp.services.messaging.dispatch_sql import Delivered, NextStep, StepJob, acknowledge
 from webapp.services.messaging.send_windows import next_allowed, schedule_zone
 from webapp.services.messaging.sequences import step_delay
 from webapp.services.messaging.step_jobs import KIND, MAX_ATTEMPTS, ProcessResult, idempotency_key
-from webapp.services.connections import hold_email, hold_verdict, held_reason
 from webapp.services.suppression import note_send_failure
 
 
