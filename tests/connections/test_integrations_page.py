@@ -29,7 +29,11 @@ HX = {"HX-Request": "true"}
 SMTP_PASSWORD = "s3cret-smtp-pass-7781"
 OPENAI_KEY = "sk-test-alice-0123456789abcdefWXYZ"
 # The sink on loopback has no TLS: signing in to it needs "allow plain-text login" ticked.
-SIGNED_IN = {"smtp-username": "alice", "smtp-password": SMTP_PASSWORD, "smtp-allow_plain_login": "y"}
+SIGNED_IN = {
+    "smtp-username": "alice",
+    "smtp-password": SMTP_PASSWORD,
+    "smtp-allow_plain_login": "y",
+}
 
 
 def smtp_form(port: int, **over: str) -> dict:
@@ -483,3 +487,37 @@ def test_a_refused_smtp_save_keeps_the_typed_password(app, client, alice, alice_
     assert credentials.configured_providers(db.session, alice_org.id) == set()
     saved = post(client, f"{PAGE}/smtp", smtp_form(2525, **typed))
     assert SMTP_PASSWORD not in saved.get_data(as_text=True)  # a saved one is never shown
+
+
+def test_a_login_without_encryption_needs_the_plain_text_box(app, client, alice, alice_org):
+    login(client, alice)
+    unticked = {"smtp-username": "alice", "smtp-password": SMTP_PASSWORD}
+
+    response = post(client, f"{PAGE}/smtp", smtp_form(2525, **unticked))
+
+    assert response.status_code == 422
+    assert "the password would travel unencrypted" in response.get_data(as_text=True)
+    assert credentials.configured_providers(db.session, alice_org.id) == set()
+
+
+def test_the_connection_test_never_signs_in_unencrypted_unless_allowed(
+    app, client, alice, alice_org, smtp_sink, clock
+):
+    smtp_sink.require_auth("alice", SMTP_PASSWORD)
+    credentials.save_credentials(
+        db.session,
+        alice_org.id,
+        "smtp",
+        {"host": "127.0.0.1", "port": str(smtp_sink.port), "starttls": "0", "use_ssl": "0",
+         "username": "alice", "password": SMTP_PASSWORD, "allow_plain_login": "0",
+         "sender": "hello@alicebakes.example"},
+        actor_id=None,
+        now=clock(),
+    )  # fmt: skip
+    db.session.commit()
+    login(client, alice)
+
+    html = post(client, f"{PAGE}/smtp/test").get_data(as_text=True)
+
+    assert "Connection failed." in html and "failed while signing in as alice" in html
+    assert "Refusing to send the SMTP password" in html and SMTP_PASSWORD not in html

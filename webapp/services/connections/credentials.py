@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from webapp.models import IntegrationCredential, User
 from webapp.models.credential import PROVIDERS
 from webapp.services.activity import log_activity
-from webapp.services.connections.holds import resume_email
+from webapp.services.connections.holds import settings_changed
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,6 @@ REQUIRED = {
     "bounces": ("host", "port", "username", "password", "address"),
     "email_hooks": (),
 }
-HOLD_LIFTED_BY = ("smtp", "dkim")  # saving these ends a hold on the workspace's email
 UNDECRYPTABLE = "cannot decrypt: the key that encrypted these credentials is not configured"
 MASK = "••••"
 HKDF_SALT = b"marketing-autopilot/credentials/v1"
@@ -246,8 +245,7 @@ def save_credentials(
     row.updated_at = now
     row.updated_by_id = actor_id
     session.flush()
-    if provider in HOLD_LIFTED_BY:  # new settings: try the held email again at once
-        resume_email(session, org_id, now=now)
+    settings_changed(session, org_id, provider, now=now)  # a hold on email may end
     log_activity(
         session,
         org_id,
@@ -293,8 +291,7 @@ def delete_credentials(
     ).rowcount
     if not gone:
         return False
-    if provider in HOLD_LIFTED_BY:
-        resume_email(session, org_id, now=now)
+    settings_changed(session, org_id, provider, now=now)
     log_activity(
         session,
         org_id,

@@ -22,6 +22,7 @@ from webapp.integrations.resilience import Breaker, CircuitOpen, IntegrationErro
 from webapp.models import QueuedJob
 from webapp.services.suppression import Verdict, smtp_verdict
 
+LIFTED_BY = ("smtp", "dkim")  # saving or removing these ends a hold on the workspace's email
 HELD = "Held: "  # in a held job's last error (how `resume_email` finds them)
 PROVIDER = "smtp"
 
@@ -72,3 +73,10 @@ def resume_email(session: Session, org_id: int, *, now: datetime) -> int:
         run_at=now,
         now=now,
     )
+
+
+def settings_changed(session: Session, org_id: int, provider: str, *, now: datetime) -> None:
+    """The workspace's `provider` settings were saved or removed: new email settings end a
+    hold at once (the held messages are tried with them). Flushes."""
+    if provider in LIFTED_BY:
+        resume_email(session, org_id, now=now)
