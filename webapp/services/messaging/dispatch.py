@@ -251,16 +251,7 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                         continue
                     receipt = sender.send(message)  # no transaction is open here
                 except CircuitOpen as exc:
-                    at = exc.retry_at
-                    self.release(jobs[index:], lambda _i, at=at: at, result, exc.held)
-                    if exc.held:
-                        waiting = [ctx.sends[j.id].id for j in jobs[index:]]
-                        self.note_held(waiting, exc.held, str(exc.error_class))
-                    result.details.append(
-                        f"{channel} delivery is held: {exc}"
-                        if exc.held
-                        else f"{channel} delivery is paused after repeated failures: {exc}"
-                    )
+                    self.put_back(jobs[index:], exc, channel, ctx, result)
                     break
                 except IntegrationError as exc:
                     receipt = self.maybe_sent_anyway(sender, message, exc)
@@ -273,6 +264,16 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                 self.unacked = None
         finally:
             self.write_timeline(self.conn)
+
+    def put_back(self, jobs, exc: CircuitOpen, channel: str, ctx: Batch, result) -> None:
+        """The breaker refuses calls: the rest of the group waits for it, no attempt spent,
+        and a hold's reason is shown with each message."""
+        self.release(jobs, lambda _i, at=exc.retry_at: at, result, exc.held)
+        if exc.held:
+            self.note_held([ctx.sends[j.id].id for j in jobs], exc.held, str(exc.error_class))
+            result.details.append(f"{channel} delivery is held: {exc}")
+        else:
+            result.details.append(f"{channel} delivery is paused after repeated failures: {exc}")
 
     def start(self, job: QueuedJob) -> None:
         """Count the attempt of a job whose sending begins (when no acknowledgement did)."""

@@ -113,6 +113,19 @@ def _at(value: datetime | None) -> str:
     return f"{value:%H:%M} UTC on {value:%-d %b}" if value else "an unknown time"
 
 
+def _held_issue(i: IntegrationHealth, name: str) -> Issue:
+    """The provider refused us (a sign-in, TLS, relaying): sending waits, nobody failed."""
+    return Issue(
+        "critical",
+        f"{WHAT_PAUSES[i.provider]} is held: {name} refused us, not your contacts",
+        f"{(i.last_error or '').removeprefix('Held: ')} Nothing is failed or lost: messages "
+        f"wait in the queue, and the next try is at {_at(i.retry_at)}.",
+        HELD_FIX,
+        INTEGRATIONS_URL,
+        f"integration:{i.provider}",
+    )
+
+
 def _integration_issue(i: IntegrationHealth) -> Issue | None:
     name = PROVIDER_NAMES[i.provider]
     if i.unreadable:
@@ -135,15 +148,7 @@ def _integration_issue(i: IntegrationHealth) -> Issue | None:
         i.last_error_class, i.last_error
     )
     if i.state == "held":
-        return Issue(
-            "critical",
-            f"{WHAT_PAUSES[i.provider]} is held: {name} refused us, not your contacts",
-            f"{(i.last_error or '').removeprefix('Held: ')} Nothing is failed or lost: messages "
-            f"wait in the queue, and the next try is at {_at(i.retry_at)}.",
-            HELD_FIX,
-            INTEGRATIONS_URL,
-            f"integration:{i.provider}",
-        )
+        return _held_issue(i, name)
     if i.state == "open":
         return Issue(
             "critical",
