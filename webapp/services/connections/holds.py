@@ -37,7 +37,7 @@ def hold_verdict(channel: str, error: IntegrationError) -> Verdict | None:
 
 def held_reason(verdict: Verdict, error: IntegrationError) -> str:
     """What a held message and the health page say: the verdict, then the server's words."""
-    return f"{HELD}{verdict.reason} The server said: {error}"
+    return f"{HELD}{verdict.reason} The server said: {str(error).rstrip('.')}."
 
 
 def hold_email(
