@@ -180,3 +180,23 @@ def test_a_550_still_suppresses_the_address(app, alice_org, smtp_sink):
     assert (result.sent, result.failed) == (1, 1)
     assert blocked(db.session, alice_org.id, "email", "eli@example.org") == "hard_bounce"
     assert breaker(alice_org.id).state == "closed"
+
+
+def test_a_passing_connection_test_lifts_the_hold(app, alice_org, smtp_sink, clock):
+    from webapp.services.connections import test_connection
+
+    smtp_sink.require_auth("shop", "right")
+    relay(alice_org, smtp_sink)
+    campaign = two_contacts(alice_org)
+    assert process_due(app, now=START).deferred == 2
+
+    smtp_sink.require_auth("shop", "wrong")  # the relay's owner fixed the account instead
+    clock.set(START + timedelta(minutes=1))
+    org_id = alice_org.id
+    db.session.rollback()
+    assert test_connection(db.session, org_id, "smtp", now=clock()).ok
+    db.session.commit()
+
+    assert breaker(org_id).state == "closed"
+    assert [job_of(s).run_at for s in sends_of(campaign)] == [clock(), clock()]
+    assert process_due(app, now=clock()).sent == 2

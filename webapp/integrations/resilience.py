@@ -256,9 +256,10 @@ class Breaker:
         `reason` is shown on the health page. Returns when the next trial may run."""
         with self._begin() as conn:
             self._ensure(conn, now)
-            row = conn.execute(
-                select(CircuitBreaker.consecutive_failures).where(self._where())
-            ).one()
+            query = select(CircuitBreaker.consecutive_failures).where(self._where())
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update()
+            row = conn.execute(query).one()
             # `record_failure` counted the failures that trip the breaker; count the rest.
             failures = row.consecutive_failures + (error.error_class not in TRIPS_BREAKER)
             failures = max(failures, 1)
