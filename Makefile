@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint clean espeak-ng
+.PHONY: run test install install-dev lint clean espeak-ng spamassassin
 
 $(BIN)/python:
 	@echo "== Creating the Python environment in $(VENV)"
@@ -25,7 +25,7 @@ run: install espeak-ng
 	$(BIN)/autopilot db upgrade
 	$(BIN)/autopilot serve --host $(HOST) --port $(PORT)
 
-test: install-dev espeak-ng
+test: install-dev espeak-ng spamassassin
 	@echo "== Running the tests"
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -37,6 +37,16 @@ espeak-ng:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng; }; \
 	  else \
 	    echo "espeak-ng is missing: voice ads need it. Install it with: sudo apt-get install -y espeak-ng"; \
+	  fi; }
+
+# The slow test tests/integrations/test_spamassassin.py scores our mail with Debian's
+# SpamAssassin (local rules): installed when missing and we are root, else skipped.
+spamassassin:
+	@command -v spamassassin >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q spamassassin || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q spamassassin; }; \
+	  else \
+	    echo "spamassassin is missing: its test is skipped. Install it with: sudo apt-get install -y spamassassin"; \
 	  fi; }
 
 # ruff, then the layer contracts of pyproject.toml ([tool.importlinter]).

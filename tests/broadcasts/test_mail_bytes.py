@@ -13,10 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tests.broadcasts.factories import make_broadcast, make_contacts
+from tests.broadcasts.factories import NEWSLETTER, make_broadcast, make_contacts
 from tests.conftest import START
 from tests.fakes import smtp_server
 from tests.fakes.smtp_server import use_smtp
+from tests.messaging.factories import NEWS
 from webapp.core.extensions import db
 from webapp.integrations.email import mime
 from webapp.integrations.email.mime import (
@@ -113,7 +114,7 @@ def test_each_recipient_gets_its_own_unsubscribe_and_tracked_links_over_smtp(
 ):
     use_smtp(app, smtp_sink, EMAIL_PER_MINUTE=0)
     make_contacts(alice_org, 5)
-    broadcast = make_broadcast(alice_org)
+    broadcast = make_broadcast(alice_org, body=NEWSLETTER["body"] + "\n\n" + NEWS)  # long: a pixel
     assert broadcasts.send_now(db.session, broadcast, actor_id=None, now=START) == 5
     db.session.commit()
     assert process_due(app, now=START, test_mode=False).sent == 5

@@ -33,6 +33,7 @@ def test_an_owner_saves_smtp_sees_it_masked_and_tests_the_connection(
     card.get_by_label("Security").select_option("none")
     card.get_by_label("Username").fill("hello@alicebakes.example")
     card.get_by_label("Password").fill(PASSWORD)
+    card.get_by_label("Allow plain-text login").check()  # the sink on loopback has no TLS
     card.get_by_label("Send as (From)").fill("Alice Bakes <hello@alicebakes.example>")
     shot(page, "integrations-smtp-filled")
     with page.expect_response(lambda r: r.url.endswith("/settings/integrations/smtp")) as saved:
@@ -65,3 +66,26 @@ def test_an_owner_saves_smtp_sees_it_masked_and_tests_the_connection(
     expect(result).to_contain_text("The server could not be reached.")
     expect(result).to_contain_text("Fix:")
     shot(page, "integrations-smtp-failed")
+
+
+def test_an_owner_turns_on_dkim_and_sees_the_dns_record_not_the_key(
+    live_server: str, page: Page, alice: User
+) -> None:
+    sign_in(page, live_server, alice)
+    page.goto(f"{live_server}/settings/integrations")
+    page.get_by_role("link", name="DKIM signing").click()
+    expect(page.locator("#dkim .status")).to_have_text("Off")
+    page.get_by_label("Signing domain").fill("alicebakes.example")
+    page.get_by_label("Selector").fill("autopilot1")
+    page.get_by_role("button", name="Generate a key").click()
+
+    expect(page.locator("#dkim .status")).to_have_text("On")
+    expect(page.locator("#dkim-record-name")).to_have_text(
+        "autopilot1._domainkey.alicebakes.example"
+    )
+    expect(page.locator("#dkim-record-value")).to_contain_text("v=DKIM1; k=rsa; p=")
+    assert "PRIVATE KEY" not in page.content()
+    expect(page.get_by_label("Private key (PEM)")).to_have_value("")
+    shot(page, "integrations-dkim")
+    page.set_viewport_size({"width": 390, "height": 800})
+    shot(page, "integrations-dkim-390")

@@ -28,6 +28,12 @@ PAGE = "/settings/integrations"
 HX = {"HX-Request": "true"}
 SMTP_PASSWORD = "s3cret-smtp-pass-7781"
 OPENAI_KEY = "sk-test-alice-0123456789abcdefWXYZ"
+# The sink on loopback has no TLS: signing in to it needs "allow plain-text login" ticked.
+SIGNED_IN = {
+    "smtp-username": "alice",
+    "smtp-password": SMTP_PASSWORD,
+    "smtp-allow_plain_login": "y",
+}
 
 
 def smtp_form(port: int, **over: str) -> dict:
@@ -104,7 +110,7 @@ def test_an_owner_saves_smtp_and_sees_it_masked(app, client, alice, alice_org, c
         response = post(
             client,
             f"{PAGE}/smtp",
-            smtp_form(2525, **{"smtp-username": "alice", "smtp-password": SMTP_PASSWORD}),
+            smtp_form(2525, **SIGNED_IN),
         )
     html = response.get_data(as_text=True)
 
@@ -260,7 +266,7 @@ def test_smtp_test_connection_works_against_a_real_server(app, client, alice, al
     post(
         client,
         f"{PAGE}/smtp",
-        smtp_form(smtp_sink.port, **{"smtp-username": "alice", "smtp-password": SMTP_PASSWORD}),
+        smtp_form(smtp_sink.port, **SIGNED_IN),
     )
 
     html = post(client, f"{PAGE}/smtp/test").get_data(as_text=True)
@@ -296,7 +302,7 @@ def test_smtp_wrong_password_is_auth_failed_and_says_what_worked_first(
     post(
         client,
         f"{PAGE}/smtp",
-        smtp_form(smtp_sink.port, **{"smtp-username": "alice", "smtp-password": SMTP_PASSWORD}),
+        smtp_form(smtp_sink.port, **SIGNED_IN),
     )
 
     html = post(client, f"{PAGE}/smtp/test").get_data(as_text=True)
@@ -473,7 +479,7 @@ def test_a_failed_test_keeps_the_secret_out_of_the_health_record_and_page(
 
 def test_a_refused_smtp_save_keeps_the_typed_password(app, client, alice, alice_org):
     login(client, alice)
-    typed = {"smtp-username": "alice", "smtp-password": SMTP_PASSWORD}
+    typed = SIGNED_IN
     response = post(client, f"{PAGE}/smtp", smtp_form(99999, **typed))  # a port out of range
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -481,3 +487,37 @@ def test_a_refused_smtp_save_keeps_the_typed_password(app, client, alice, alice_
     assert credentials.configured_providers(db.session, alice_org.id) == set()
     saved = post(client, f"{PAGE}/smtp", smtp_form(2525, **typed))
     assert SMTP_PASSWORD not in saved.get_data(as_text=True)  # a saved one is never shown
+
+
+def test_a_login_without_encryption_needs_the_plain_text_box(app, client, alice, alice_org):
+    login(client, alice)
+    unticked = {"smtp-username": "alice", "smtp-password": SMTP_PASSWORD}
+
+    response = post(client, f"{PAGE}/smtp", smtp_form(2525, **unticked))
+
+    assert response.status_code == 422
+    assert "the password would travel unencrypted" in response.get_data(as_text=True)
+    assert credentials.configured_providers(db.session, alice_org.id) == set()
+
+
+def test_the_connection_test_never_signs_in_unencrypted_unless_allowed(
+    app, client, alice, alice_org, smtp_sink, clock
+):
+    smtp_sink.require_auth("alice", SMTP_PASSWORD)
+    credentials.save_credentials(
+        db.session,
+        alice_org.id,
+        "smtp",
+        {"host": "127.0.0.1", "port": str(smtp_sink.port), "starttls": "0", "use_ssl": "0",
+         "username": "alice", "password": SMTP_PASSWORD, "allow_plain_login": "0",
+         "sender": "hello@alicebakes.example"},
+        actor_id=None,
+        now=clock(),
+    )  # fmt: skip
+    db.session.commit()
+    login(client, alice)
+
+    html = post(client, f"{PAGE}/smtp/test").get_data(as_text=True)
+
+    assert "Connection failed." in html and "failed while signing in as alice" in html
+    assert "Refusing to send the SMTP password" in html and SMTP_PASSWORD not in html

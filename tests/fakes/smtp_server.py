@@ -224,6 +224,7 @@ def use_smtp(app, sink: SmtpSink, **overrides) -> None:
         SMTP_SSL=False,
         SMTP_USERNAME=None,
         SMTP_PASSWORD=None,
+        SMTP_ALLOW_PLAIN_LOGIN=False,  # a test that signs in to the sink (no TLS) ticks it
         SMTP_FROM="Alice Bakes <hello@alicebakes.example>",
         SMTP_TIMEOUT_SECONDS=5,
     )

@@ -39,6 +39,14 @@ WELCOME = [
     },
 ]
 
+# News long enough to carry the open pixel: a short mail goes without it, as SpamAssassin
+# scores a short HTML part with an image (messaging/tracking.py, PIXEL_MIN_HTML).
+NEWS = "\n\n".join(
+    f"News {n}: this week our bakers tried a new sourdough, a rye loaf and a seeded bun."
+    for n in range(1, 41)
+)
+LONG_WELCOME = [dict(WELCOME[0], body=WELCOME[0]["body"] + "\n\n" + NEWS), *WELCOME[1:]]
+
 
 def make_sequence(
     org: Organization,

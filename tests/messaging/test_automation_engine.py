@@ -12,6 +12,7 @@ from tests.conftest import START
 from tests.fakes import smtp_server
 from tests.messaging.factories import (
     ANY_TIME,
+    LONG_WELCOME,
     OFFICE_HOURS,
     WELCOME,
     enrollments_of,
@@ -153,7 +154,7 @@ def test_a_test_trigger_enrols_separately_and_works_on_a_draft(app, alice_org):
 
 def test_it_sends_each_step_when_due_over_real_smtp(app, alice_org, smtp_sink, clock):
     use_smtp(app, smtp_sink)
-    campaign = make_sequence(alice_org, steps=WELCOME[:2])
+    campaign = make_sequence(alice_org, steps=LONG_WELCOME[:2])  # long enough for the pixel
     make_contact(alice_org, email="ana@example.com", name="Ana Lopez")
     result = process(app)
     assert (result.sent, result.failed) == (1, 0)

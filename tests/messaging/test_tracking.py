@@ -10,15 +10,21 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from tests.conftest import START
-from tests.messaging.factories import WELCOME, make_contact, make_sequence, sends_of
+from tests.messaging.factories import (
+    LONG_WELCOME,
+    WELCOME,
+    make_contact,
+    make_sequence,
+    sends_of,
+)
 from webapp.core.extensions import db
 from webapp.models import CampaignMetric, OutboxMessage
 from webapp.services.messaging.dispatch import process_due
 from webapp.services.messaging.tracking import make_token
 
 
-def sent_email(app, org) -> tuple:
-    campaign = make_sequence(org, steps=WELCOME[:2])
+def sent_email(app, org, steps=LONG_WELCOME) -> tuple:
+    campaign = make_sequence(org, steps=steps[:2])
     lead = make_contact(org, email="ana@example.com", name="Ana")
     db.session.commit()
     assert process_due(app, now=START).sent == 1
@@ -35,6 +41,12 @@ def metric(campaign) -> CampaignMetric | None:
     return db.session.scalars(
         select(CampaignMetric).where(CampaignMetric.campaign_id == campaign.id)
     ).one_or_none()
+
+
+def test_a_short_mail_goes_without_the_pixel(app, alice_org):
+    _campaign, _lead, message = sent_email(app, alice_org, steps=WELCOME)
+    assert "/o/" not in message.body_html and "<img" not in message.body_html
+    assert "/c/" in message.body_html  # its links are still tracked
 
 
 def test_it_counts_opens_with_a_pixel(app, client, alice_org):

@@ -154,6 +154,8 @@ def delivery_config() -> dict:
         "SMTP_PASSWORD": env_str("SMTP_PASSWORD"),
         "SMTP_STARTTLS": starttls,
         "SMTP_SSL": use_ssl,
+        # AUTH over a connection with no TLS only when the owner says so (issue 14 item 7).
+        "SMTP_ALLOW_PLAIN_LOGIN": env_bool("SMTP_ALLOW_PLAIN_LOGIN", False),
         "SMTP_FROM": env_str("SMTP_FROM"),
         "SMTP_TIMEOUT_SECONDS": env_int("SMTP_TIMEOUT_SECONDS", 20, minimum=1),
         "TWILIO_ACCOUNT_SID": env_str("TWILIO_ACCOUNT_SID"),

@@ -121,6 +121,7 @@ class SendingHeld(CircuitOpen):
     def __init__(self, reason: str, retry_at: datetime) -> None:
         IntegrationError.__init__(self, reason, ErrorClass.CONFIGURATION_ERROR)
         self.retry_at = retry_at
+        self.held = reason  # shown with each waiting message, as a relay's hold is
 
 
 def _public_url() -> str | None:
@@ -150,17 +151,18 @@ class _BatchBreaker:
         self.must_record_success = True  # the first success resets failures counted elsewhere
         self.unrecorded: tuple[datetime, int] | None = None
         self.open_until: datetime | None = None
+        self.held: str | None = None  # why the breaker holds the provider (CircuitOpen.held)
 
     def before(self) -> None:
         now = self.clock()
         if self.open_until is not None and now < self.open_until:
-            raise CircuitOpen(self.breaker.provider, self.open_until)
+            raise CircuitOpen(self.breaker.provider, self.open_until, held=self.held)
         stale = self.checked_at is None or time.monotonic() - self.checked_at > RECHECK_SECONDS
         if self.must_check or stale:
             try:
                 trial = self.breaker.before_call(now)
             except CircuitOpen as exc:
-                self.open_until = exc.retry_at
+                self.open_until, self.held = exc.retry_at, exc.held
                 raise
             self.open_until = None
             self.checked_at = time.monotonic()
@@ -180,8 +182,9 @@ class _BatchBreaker:
         now = self.clock()
         if self.breaker.record_failure(now, error, duration_ms) == "open":
             self.open_until = now + timedelta(seconds=self.breaker.open_seconds)
+        # Read the shared state before the next call: the caller may have held the provider.
+        self.must_check = True
         if error.error_class in TRIPS_BREAKER:
-            self.must_check = True
             self.must_record_success = True
 
     def close(self) -> None:

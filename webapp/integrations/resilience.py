@@ -34,6 +34,10 @@ T = TypeVar("T")
 
 FAILURE_THRESHOLD = 5
 OPEN_SECONDS = 60
+# A hold (see `Breaker.hold`) waits 5 minutes, doubling with each refused trial, up to an hour:
+# retrying a refused sign-in every minute gets a relay's address banned (fail2ban and co).
+HOLD_SECONDS = 300
+HOLD_MAX_SECONDS = 3600
 
 
 class ErrorClass(enum.StrEnum):
@@ -94,12 +98,17 @@ class IntegrationError(Exception):
 
 
 class CircuitOpen(IntegrationError):
-    def __init__(self, provider: str, retry_at: datetime) -> None:
+    """Nothing was sent: the breaker is open, or `held` (the provider refused *us*: a sign-in,
+    TLS or relay refusal) with `reason` saying why."""
+
+    def __init__(self, provider: str, retry_at: datetime, *, held: str | None = None) -> None:
+        why = f"held ({held})" if held else "paused after repeated failures"
         super().__init__(
-            f"{provider} is paused after repeated failures; next try at {retry_at:%H:%M:%S} UTC.",
+            f"{provider} is {why}; next try at {retry_at:%H:%M:%S} UTC.",
             ErrorClass.INTEGRATION_OFFLINE,
         )
         self.retry_at = retry_at
+        self.held = held
 
 
 class ProbeFailed(Exception):
@@ -164,19 +173,22 @@ class Breaker:
         with self._begin() as conn:
             self._ensure(conn, now)
             row = conn.execute(
-                select(CircuitBreaker.state, CircuitBreaker.retry_at).where(self._where())
+                select(
+                    CircuitBreaker.state, CircuitBreaker.retry_at, CircuitBreaker.last_error
+                ).where(self._where())
             ).one()
             if row.state == "closed":
                 return None
             if row.retry_at is not None and now < row.retry_at:
-                raise CircuitOpen(self.provider, row.retry_at)
+                held = row.last_error if row.state == "held" else None
+                raise CircuitOpen(self.provider, row.retry_at, held=held)
             # Open (or a half-open trial that never reported back) and due: one caller wins the trial.
             token = uuid.uuid4().hex
             won = conn.execute(
                 update(CircuitBreaker)
                 .where(
                     self._where(),
-                    CircuitBreaker.state.in_(("open", "half_open")),
+                    CircuitBreaker.state.in_(("open", "half_open", "held")),
                     CircuitBreaker.retry_at <= now,
                 )
                 .values(
@@ -237,6 +249,55 @@ class Breaker:
                 )
             conn.execute(update(CircuitBreaker).where(self._where()).values(**values))
             return state
+
+    def hold(self, now: datetime, error: IntegrationError, reason: str) -> datetime:
+        """Hold every call until a backoff has passed: the provider refused us (our sign-in,
+        TLS, relaying), not one message, so retrying each message would fail them all.
+        `reason` is shown on the health page. Returns when the next trial may run."""
+        with self._begin() as conn:
+            self._ensure(conn, now)
+            query = select(CircuitBreaker.consecutive_failures).where(self._where())
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update()
+            row = conn.execute(query).one()
+            # `record_failure` counted the failures that trip the breaker; count the rest.
+            failures = row.consecutive_failures + (error.error_class not in TRIPS_BREAKER)
+            failures = max(failures, 1)
+            seconds = min(HOLD_SECONDS * 2 ** min(failures - 1, 8), HOLD_MAX_SECONDS)
+            until = now + timedelta(seconds=seconds)
+            conn.execute(
+                update(CircuitBreaker)
+                .where(self._where())
+                .values(
+                    state="held",
+                    consecutive_failures=failures,
+                    opened_at=now,
+                    retry_at=until,
+                    trial_owner=None,
+                    last_failure_at=now,
+                    last_error_class=str(error.error_class),
+                    last_error=reason[:1000],
+                    updated_at=now,
+                )
+            )
+            return until
+
+    def reset(self, now: datetime) -> None:
+        """Close the breaker at once (the settings changed): the next call goes through."""
+        with self._begin() as conn:
+            self._ensure(conn, now)
+            conn.execute(
+                update(CircuitBreaker)
+                .where(self._where(), CircuitBreaker.state != "closed")
+                .values(
+                    state="closed",
+                    consecutive_failures=0,
+                    opened_at=None,
+                    retry_at=None,
+                    trial_owner=None,
+                    updated_at=now,
+                )
+            )
 
     def call(self, fn: Callable[[], T], *, clock: Callable[[], datetime]) -> T:
         """Run `fn` under the breaker: refuse while open, record the outcome, re-raise classified."""

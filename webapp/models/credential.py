@@ -14,7 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.core.extensions import db
 from webapp.models.types import UTCDateTime
 
-PROVIDERS = ("smtp", "twilio", "openai", "google_ads", "meta_ads", "bounces", "email_hooks")
+PROVIDERS = (
+    "smtp", "twilio", "openai", "google_ads", "meta_ads", "bounces", "email_hooks", "dkim"
+)  # fmt: skip
 
 
 class IntegrationCredential(db.Model):

@@ -13,7 +13,9 @@ from webapp.models.types import UTCDateTime
 
 
 class CircuitBreaker(db.Model):
-    """closed → (5 consecutive failures) → open → (after 60 s) half_open → one trial call.
+    """closed → (5 consecutive failures) → open → (after 60 s) half_open → one trial call;
+    held: the provider refused us (sign-in, TLS, relaying), 5 min doubling to 1 h, lifted
+    at once by new settings (services/connections/holds.py).
 
     Also the integration's health record: last success, last failure and its class, and how
     long the last call took. `org_id` 0 means the deployment-wide credentials.

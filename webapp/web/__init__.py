@@ -60,6 +60,7 @@ BLUEPRINTS = (
     "webapp.web.chat.views",
     "webapp.web.chat.widget",
     "webapp.web.connections.views",
+    "webapp.web.connections.dkim",
     "webapp.web.events.views",
     "webapp.web.leads.views",
     "webapp.web.leads.public",

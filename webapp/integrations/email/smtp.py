@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from email.message import Message
 
 from webapp.integrations import addresses
+from webapp.integrations.email.dkim_signing import DkimKey
+from webapp.integrations.email.dkim_signing import sign as dkim_sign
 from webapp.integrations.email.headers import AddressError, parse_address
 from webapp.integrations.email.mime import (
     DEFAULT_FROM,
+    SMTP_POLICY,
     EmailMessageSpec,
     build_message,
     default_sender,
@@ -44,10 +47,18 @@ class SmtpSettings:
     # The workspace's bounce mailbox (bounces@domain): with it each message's envelope
     # sender is bounces+<verp token>@domain, so a bounce names its message (VERP).
     bounce_address: str | None = None
+    # AUTH on a connection with neither SSL nor STARTTLS sends the password in the clear:
+    # refused unless the owner ticked "allow plain-text login" (loopback relays too).
+    allow_plain_login: bool = False
+    dkim: DkimKey | None = None  # sign every message when set
 
 
 def smtp_settings(
-    own: Mapping[str, str] | None, config: Mapping, *, bounce_address: str | None = None
+    own: Mapping[str, str] | None,
+    config: Mapping,
+    *,
+    bounce_address: str | None = None,
+    dkim: DkimKey | None = None,
 ) -> SmtpSettings | None:
     """The SMTP server to use, or None when mail goes to the outbox.
 
@@ -62,6 +73,7 @@ def smtp_settings(
             "password": own.get("password") or None,
             "starttls": own.get("starttls") == "1",
             "use_ssl": own.get("use_ssl") == "1",
+            "allow_plain_login": own.get("allow_plain_login") == "1",
             "sender": own.get("sender") or default_sender(),
         }
     elif config.get("SMTP_HOST"):
@@ -72,6 +84,7 @@ def smtp_settings(
             "password": config.get("SMTP_PASSWORD"),
             "starttls": bool(config.get("SMTP_STARTTLS")),
             "use_ssl": bool(config.get("SMTP_SSL")),
+            "allow_plain_login": bool(config.get("SMTP_ALLOW_PLAIN_LOGIN")),
             "sender": default_sender(),
         }
     else:
@@ -81,6 +94,7 @@ def smtp_settings(
         timeout=float(config.get("SMTP_TIMEOUT_SECONDS") or 20),
         helo=public_host(),
         bounce_address=bounce_address or None,
+        dkim=dkim,
     )
 
 
@@ -89,6 +103,25 @@ AUTH_CODES = frozenset({530, 534, 535, 538})
 RATE_CODES = frozenset({421, 452})
 RECIPIENT_CODES = frozenset({550, 551, 553})
 OFFLINE_ERRNOS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH})
+# Provider codes of refusals that are about our connection, not a message (no reply code):
+# the caller holds the workspace's sending on them (services/suppression/smtp_answers.py).
+TLS_FAILED = "tls"
+PLAIN_LOGIN_REFUSED = "plain-login"
+NO_AUTH = "no-auth"
+
+
+def sign_in(smtp: smtplib.SMTP, s: SmtpSettings) -> None:
+    """AUTH when a username is set, never in the clear unless the owner allowed it."""
+    if not s.username:
+        return
+    if not isinstance(smtp.sock, ssl.SSLSocket) and not s.allow_plain_login:
+        raise IntegrationError(
+            "Refusing to send the SMTP password over a connection that is not encrypted: "
+            "choose STARTTLS or SSL/TLS, or tick “allow plain-text login” for a relay you trust.",
+            ErrorClass.CONFIGURATION_ERROR,
+            provider_code=PLAIN_LOGIN_REFUSED,
+        )
+    smtp.login(s.username, s.password or "")
 
 
 def _by_code(code: int, message: str, *, recipient: bool) -> IntegrationError:
@@ -127,8 +160,12 @@ def classify_smtp_error(exc: BaseException) -> IntegrationError:
             f"SMTP server closed the connection: {exc}", ErrorClass.TRANSIENT_NETWORK
         )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
+        said = str(exc).upper()
+        code = TLS_FAILED if "STARTTLS" in said else NO_AUTH if "AUTH" in said else None
         return IntegrationError(
-            f"SMTP server does not support it: {exc}", ErrorClass.CONFIGURATION_ERROR
+            f"SMTP server does not support it: {exc}",
+            ErrorClass.CONFIGURATION_ERROR,
+            provider_code=code,
         )
     if isinstance(exc, socket.gaierror):
         if exc.errno == socket.EAI_AGAIN:
@@ -140,6 +177,7 @@ def classify_smtp_error(exc: BaseException) -> IntegrationError:
         return IntegrationError(
             f"SMTP TLS failed (check SMTP_SSL / SMTP_STARTTLS): {exc}",
             ErrorClass.CONFIGURATION_ERROR,
+            provider_code=TLS_FAILED,
         )
     if isinstance(exc, TimeoutError):
         return IntegrationError(f"SMTP server timed out: {exc}", ErrorClass.TRANSIENT_NETWORK)
@@ -193,8 +231,7 @@ class SmtpConnection:
         try:
             if s.starttls and not s.use_ssl:
                 smtp.starttls(context=context)
-            if s.username:
-                smtp.login(s.username, s.password or "")
+            sign_in(smtp, s)
         except BaseException:
             _quietly_close(smtp)
             raise
@@ -233,6 +270,10 @@ class SmtpConnection:
             else:  # an international address: send_message asks for SMTPUTF8
                 mail = build_message(spec, self.settings.sender)
                 msgid = mail["Message-ID"]
+                if self.settings.dkim is not None:
+                    mail = mail.as_bytes(policy=SMTP_POLICY)
+            if self.settings.dkim is not None:
+                mail = dkim_sign(mail, self.settings.dkim)
         except (ValueError, TypeError) as exc:  # e.g. a header value the email package refuses
             raise IntegrationError(
                 f"The email cannot be built: {exc}", ErrorClass.CONFIGURATION_ERROR
@@ -256,7 +297,8 @@ class SmtpConnection:
 
     def _transmit(self, smtp: smtplib.SMTP, sender: str, to: str, mail: bytes | Message) -> None:
         if isinstance(mail, bytes):
-            smtp.sendmail(sender, [to], mail)
+            international = not (to.isascii() and sender.isascii())
+            smtp.sendmail(sender, [to], mail, mail_options=["SMTPUTF8"] if international else [])
         else:
             smtp.send_message(mail, from_addr=sender, to_addrs=[to])
 
@@ -313,7 +355,7 @@ def probe(s: SmtpSettings) -> str:
             done.append("STARTTLS done")
         if s.username:
             step = f"signing in as {s.username}"
-            smtp.login(s.username, s.password or "")
+            sign_in(smtp, s)
             done.append(f"signed in as {s.username}")
         step = "checking the session (NOOP)"
         code, message = smtp.noop()

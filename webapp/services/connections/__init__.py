@@ -1,7 +1,8 @@
 """Connections to the outside: a workspace's own integration credentials, encrypted
 (`credentials`); which provider carries each channel, with those credentials passed in to
 the adapters (`channels`); their connection tests (`checks`); and whose signature a
-provider's webhook carries (`webhooks`).
+provider's webhook carries (`webhooks`); holding a workspace's email while its relay refuses
+us (`holds`); the optional DKIM signing key (`dkim`).
 
 Other areas use only the names exported here (tests/test_layers.py checks it). They
 are loaded on first use, so two areas that use each other never import each other's
@@ -18,6 +19,15 @@ _EXPORTS = {
     "CredentialsError": "credentials",
     "decrypt_values": "credentials",
     "encrypt_values": "credentials",
+    "DkimError": "dkim",
+    "dkim_settings": "dkim",
+    "remove_dkim": "dkim",
+    "save_dkim": "dkim",
+    "hold_email": "holds",
+    "hold_verdict": "holds",
+    "held_error": "holds",
+    "held_reason": "holds",
+    "resume_email": "holds",
     "load_credentials": "credentials",
     "open_channel": "channels",
     "provider_for": "channels",

@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 
 from webapp.integrations import delivery, email
 from webapp.integrations.email import mime, smtp
-from webapp.integrations.resilience import FIXES
+from webapp.integrations.email.dkim_signing import DkimKey
+from webapp.integrations.resilience import FIXES, IntegrationError
 from webapp.integrations.twilio import messaging
 from webapp.models import OutboxMessage
 from webapp.services.connections.credentials import workspace_values
+from webapp.services.connections.holds import held_error
 from webapp.services.connections.sender import workspace_from
 
 # What to do about each error class, for pages that show failed messages.
@@ -40,8 +42,14 @@ def smtp_settings(org_id: int | None = None) -> smtp.SmtpSettings | None:
     if own is None and not current_app.config.get("SMTP_HOST"):
         return None  # the outbox: no return path to set
     mailbox = workspace_values(org_id, "bounces")  # its address is the VERP return path
+    signing = workspace_values(org_id, "dkim")
+    dkim = (
+        DkimKey(signing["domain"], signing["selector"], signing["private_key"])
+        if signing and signing.get("private_key")
+        else None
+    )
     return smtp.smtp_settings(
-        own, current_app.config, bounce_address=(mailbox or {}).get("address")
+        own, current_app.config, bounce_address=(mailbox or {}).get("address"), dkim=dkim
     )
 
 
@@ -120,7 +128,8 @@ def send_email(
     transaction open, passes its engine. Returns the outbox row (None when a real provider
     took it, or when the row committed alone). Test mode records it as a test.
     Raises IntegrationError (classified): CircuitOpen (INTEGRATION_OFFLINE) at once, with no
-    connection made, while the breaker is open.
+    connection made, while the breaker is open, and when the relay refused us (sign-in, TLS,
+    relaying: the workspace's email is then held, connections/holds.py).
     """
     if spec.sender is None:
         spec = replace(spec, sender=workspace_from(org_id))
@@ -133,7 +142,13 @@ def send_email(
     with delivery.open_channel(
         org_id, "email", settings=smtp_settings(org_id), engine=engine, clock=lambda: now
     ) as sender:
-        receipt = sender.send_email(spec, purpose=purpose, test_mode=test_mode, session=joined)
+        try:
+            receipt = sender.send_email(spec, purpose=purpose, test_mode=test_mode, session=joined)
+        except IntegrationError as exc:
+            held = held_error(engine, org_id, exc, now)  # the relay refused us: a CircuitOpen
+            if held is exc:
+                raise
+            raise held from exc
     if receipt.provider != "outbox" or joined is None:
         return None
     return joined.get(OutboxMessage, int(receipt.provider_message_id))

@@ -50,6 +50,7 @@ from webapp.services.connections.credentials import (
     CredentialsError,
     load_credentials,
 )
+from webapp.services.connections.holds import resume_email
 
 OPENAI_KEY_LIKE = re.compile(r"sk-[A-Za-z0-9_\-*.]{3,}")
 NOT_CONFIGURED = {
@@ -250,6 +251,8 @@ def _finish(
     actor_id: int | None,
 ) -> ConnectionResult:
     begin_write(session)
+    if result.ok and provider == "smtp":  # a hold on the workspace's email ends now
+        resume_email(session, org_id, now=now)
     user = session.get(User, actor_id) if actor_id else None
     who = f" by {user.name}" if user else ""
     if result.ok:

@@ -29,11 +29,13 @@ from sqlalchemy.orm import Session
 from webapp.models import IntegrationCredential, User
 from webapp.models.credential import PROVIDERS
 from webapp.services.activity import log_activity
+from webapp.services.connections.holds import settings_changed
 
 log = logging.getLogger(__name__)
 
 LABELS = {
     "smtp": "Email (SMTP)",
+    "dkim": "DKIM signing",
     "twilio": "Twilio",
     "openai": "OpenAI",
     "google_ads": "Google Ads",
@@ -42,7 +44,9 @@ LABELS = {
     "email_hooks": "Email provider webhooks",  # services/suppression/webhooks.py
 }
 FIELDS = {
-    "smtp": ("host", "port", "username", "password", "starttls", "use_ssl", "sender"),
+    "smtp": ("host", "port", "username", "password", "starttls", "use_ssl",
+             "allow_plain_login", "sender"),
+    "dkim": ("domain", "selector", "private_key"),
     "twilio": ("account_sid", "auth_token", "from_number", "whatsapp_from", "subaccount"),
     "openai": ("api_key", "base_url", "model"),
     "google_ads": ("developer_token", "client_id", "client_secret", "refresh_token",
@@ -54,6 +58,7 @@ FIELDS = {
 }  # fmt: skip
 SECRETS = {
     "smtp": ("password",),
+    "dkim": ("private_key",),
     "twilio": ("auth_token",),
     "openai": ("api_key",),
     "google_ads": ("developer_token", "client_secret", "refresh_token"),
@@ -63,6 +68,7 @@ SECRETS = {
 }
 REQUIRED = {
     "smtp": ("host", "port"),
+    "dkim": ("domain", "selector", "private_key"),
     "twilio": ("account_sid", "auth_token", "from_number"),
     "openai": ("api_key",),
     "google_ads": (
@@ -239,6 +245,7 @@ def save_credentials(
     row.updated_at = now
     row.updated_by_id = actor_id
     session.flush()
+    settings_changed(session, org_id, provider, now=now)  # a hold on email may end
     log_activity(
         session,
         org_id,
@@ -284,6 +291,7 @@ def delete_credentials(
     ).rowcount
     if not gone:
         return False
+    settings_changed(session, org_id, provider, now=now)
     log_activity(
         session,
         org_id,

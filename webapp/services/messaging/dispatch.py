@@ -255,10 +255,7 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                         continue
                     receipt = sender.send(message)  # no transaction is open here
                 except CircuitOpen as exc:
-                    self.release(jobs[index:], lambda _i, at=exc.retry_at: at, result)
-                    # The breaker's own message says why (failures, or mail held for an
-                    # http PUBLIC_URL: integrations.delivery.SendingHeld).
-                    result.details.append(f"{channel} delivery is paused: {exc}")
+                    self.put_back(jobs[index:], exc, channel, ctx, result)
                     break
                 except IntegrationError as exc:
                     receipt = self.maybe_sent_anyway(sender, message, exc)
@@ -271,6 +268,18 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                 self.unacked = None
         finally:
             self.write_timeline(self.conn)
+
+    def put_back(self, jobs, exc: CircuitOpen, channel: str, ctx: Batch, result) -> None:
+        """The breaker refuses calls: the rest of the group waits for it, no attempt spent,
+        and a hold's reason is shown with each message."""
+        self.release(jobs, lambda _i, at=exc.retry_at: at, result, exc.held)
+        if exc.held:
+            self.note_held([ctx.sends[j.id].id for j in jobs], exc.held, str(exc.error_class))
+            result.details.append(f"{channel} delivery is held: {exc}")
+        else:
+            # The breaker's own message says why (failures, or mail held for an http
+            # PUBLIC_URL: integrations.delivery.SendingHeld).
+            result.details.append(f"{channel} delivery is paused: {exc}")
 
     def start(self, job: QueuedJob) -> None:
         """Count the attempt of a job whose sending begins (when no acknowledgement did)."""

@@ -22,6 +22,7 @@ from webapp.integrations.resilience import IntegrationError
 from webapp.models import Campaign, LeadEvent, QueuedJob
 from webapp.models.sequence import Enrollment, Send
 from webapp.services.activity import log_activity
+from webapp.services.connections import held_reason, hold_email, hold_verdict
 from webapp.services.messaging.dispatch_batch import Batch
 from webapp.services.messaging.dispatch_sql import Delivered, NextStep, StepJob, acknowledge
 from webapp.services.messaging.send_windows import next_allowed, schedule_zone
@@ -160,6 +161,10 @@ class Acknowledging:
 
     def record_failure(self, job, send, step, exc: IntegrationError, result: ProcessResult) -> None:
         now = self.clock()
+        verdict = hold_verdict(send.channel, exc)
+        if verdict is not None:
+            self.record_hold(job, send, verdict, exc, result, now)
+            return
         with Session(self.engine) as session:
             begin_write(session)
             status = queue.fail(
@@ -207,6 +212,30 @@ class Acknowledging:
         elif status == "pending":
             result.retried += 1
             tally.retried += 1
+
+    def record_hold(self, job, send, verdict, exc: IntegrationError, result, now) -> None:
+        """The relay refused us, not the contact: hold the workspace's email and put the
+        message back, its attempt given back, with the reason (connections/holds.py)."""
+        until = hold_email(self.engine, send.org_id, verdict, exc, now)
+        reason = held_reason(verdict, exc)
+        with Session(self.engine) as session:
+            queue.release(session, self.owner, [(job.id, until)], now=now, reason=reason[:2000])
+            session.commit()
+        self.note_held([send.id], reason, str(exc.error_class))
+        result.deferred += 1
+        result.details.append(f"Email sending is held until {until:%H:%M} UTC: {verdict.reason}")
+
+    def note_held(self, send_ids: list[int], reason: str, error_class: str) -> None:
+        """Why these still-queued messages wait: shown with them until they are sent."""
+        with Session(self.engine) as session:
+            begin_write(session)
+            session.execute(
+                update(Send)
+                .where(Send.id.in_(send_ids), Send.status == "queued")
+                .values(error=reason[:2000], error_class=error_class)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
 
     def finish_cancelled(
         self,

@@ -38,7 +38,7 @@ class IntegrationHealth:
     label: str
     configured: bool
     source: str | None  # "workspace" | "deployment" | None
-    state: str  # closed | open | half_open | unused
+    state: str  # closed | open | half_open | held | unused
     consecutive_failures: int = 0
     retry_at: datetime | None = None
     last_success_at: datetime | None = None

@@ -90,6 +90,11 @@ def decide_status(issues: Iterable[Issue]) -> str:
     return DEGRADED if "warn" in severities else HEALTHY
 
 
+HELD_FIX = (
+    "Correct the mail server settings in Settings → Integrations: saving them, or a "
+    "successful “Test connection”, sends the waiting messages at once. Otherwise sending is "
+    "tried again by itself, waiting longer after each refusal (up to an hour)."
+)
 REFUSED_FIX = (
     "The server refused the connection: check the host and port in Settings → Integrations "
     "and that the server is running and accepts connections from this machine."
@@ -107,6 +112,19 @@ def _fix_for(error_class: str | None, error: str | None = None) -> str:
 
 def _at(value: datetime | None) -> str:
     return f"{value:%H:%M} UTC on {value:%-d %b}" if value else "an unknown time"
+
+
+def _held_issue(i: IntegrationHealth, name: str) -> Issue:
+    """The provider refused us (a sign-in, TLS, relaying): sending waits, nobody failed."""
+    return Issue(
+        "critical",
+        f"{WHAT_PAUSES[i.provider]} is held: {name} refused us, not your contacts",
+        f"{(i.last_error or '').removeprefix('Held: ')} Nothing is failed or lost: messages "
+        f"wait in the queue, and the next try is at {_at(i.retry_at)}.",
+        HELD_FIX,
+        INTEGRATIONS_URL,
+        f"integration:{i.provider}",
+    )
 
 
 def _integration_issue(i: IntegrationHealth) -> Issue | None:
@@ -130,6 +148,8 @@ def _integration_issue(i: IntegrationHealth) -> Issue | None:
     fix = PROVIDER_FIXES.get((i.provider, i.last_error_class)) or _fix_for(
         i.last_error_class, i.last_error
     )
+    if i.state == "held":
+        return _held_issue(i, name)
     if i.state == "open":
         return Issue(
             "critical",

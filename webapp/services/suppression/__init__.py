@@ -18,6 +18,8 @@ _EXPORTS = {
     "blocked": "store",
     "blocked_many": "store",
     "classify_smtp": "smtp_answers",
+    "classify_transport": "smtp_answers",
+    "smtp_verdict": "failures",
     "export_csv": "listing",
     "lift": "store",
     "list_suppressions": "listing",

@@ -15,15 +15,19 @@ from sqlalchemy.orm import Session
 
 from webapp.integrations.resilience import IntegrationError
 from webapp.models import Lead
-from webapp.services.suppression.smtp_answers import Verdict, classify_smtp
+from webapp.services.suppression.smtp_answers import Verdict, classify_smtp, classify_transport
 from webapp.services.suppression.store import suppress
 
 TWILIO_OPTED_OUT = "21610"
 
 
 def smtp_verdict(error: IntegrationError) -> Verdict | None:
-    """The verdict on an SMTP refusal (None when the error carries no SMTP reply code)."""
+    """The verdict on an SMTP refusal (None when the error carries no SMTP reply code and
+    is no refusal of the connection itself)."""
     code = (error.provider_code or "").strip()
+    transport = classify_transport(code)
+    if transport is not None:
+        return transport
     if not code.isdigit() or len(code) != 3:
         return None
     text = str(error).split(":", 1)[-1].strip()  # "SMTP 550: 5.1.1 <x>: … user unknown"

@@ -49,6 +49,32 @@ def enhanced_status(text: str) -> str | None:
     return ".".join(match.groups()) if match else None
 
 
+# Refusals of our connection that come with no reply code (integrations/email/smtp.py names
+# them): the workspace's sending is held until the owner fixes the settings.
+TRANSPORT = {
+    "tls": Verdict(
+        "hold",
+        "The connection to the mail server could not be encrypted (TLS): check the security "
+        "setting (STARTTLS on port 587, SSL/TLS on 465) and the server's certificate.",
+    ),
+    "plain-login": Verdict(
+        "hold",
+        "The password would travel unencrypted: choose STARTTLS or SSL/TLS, or tick "
+        "“allow plain-text login” for a relay you trust.",
+    ),
+    "no-auth": Verdict(
+        "hold",
+        "The mail server does not offer sign-in (AUTH) on this connection: turn on STARTTLS, "
+        "or remove the username if the relay needs none.",
+    ),
+}
+
+
+def classify_transport(provider_code: str | None) -> Verdict | None:
+    """The verdict on a refusal of our connection itself (TLS, sign-in), or None."""
+    return TRANSPORT.get(provider_code or "")
+
+
 def classify_smtp(code: int | None, enhanced_status_code: str | None, text: str) -> Verdict:
     """What to do after the server answered `code` (and `enhanced_status_code`, e.g.
     "5.1.1", or None to read it from `text`) to a message."""

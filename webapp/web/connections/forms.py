@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import PasswordInput
 
@@ -67,11 +67,23 @@ class SmtpForm(FlaskForm):
     password = PasswordField(
         "Password", validators=[Optional(), Length(max=500)], widget=KEEP_TYPED
     )
+    allow_plain_login = BooleanField(
+        "Allow plain-text login",
+        description="Only for a relay you trust on this machine or network: with security "
+        "“None” the password travels unencrypted, so it is refused unless this is ticked.",
+    )
     sender = StringField(
         "Send as (From)",
         validators=[InputRequired("Enter the address your email comes from."), Length(max=255)],
         description='e.g. "Alice Bakes <hello@alicebakes.com>"',
     )
+
+    def validate_allow_plain_login(self, field) -> None:
+        if self.security.data == "none" and (self.username.data or "").strip() and not field.data:
+            raise ValidationError(
+                "With security “None” the password would travel unencrypted: choose STARTTLS "
+                "or SSL/TLS, or tick this box for a relay you trust."
+            )
 
     def validate_host(self, field) -> None:
         value = (field.data or "").strip()
@@ -95,6 +107,7 @@ class SmtpForm(FlaskForm):
             "port": str(self.port.data),
             "starttls": "1" if self.security.data == "starttls" else "0",
             "use_ssl": "1" if self.security.data == "ssl" else "0",
+            "allow_plain_login": "1" if self.allow_plain_login.data else "0",
             "username": (self.username.data or "").strip(),
             "password": self.password.data or "",
             "sender": self.sender.data.strip(),
@@ -107,6 +120,7 @@ class SmtpForm(FlaskForm):
             hint.get("sender"),
         )
         self.port.data = int(hint.get("port") or 587)
+        self.allow_plain_login.data = hint.get("allow_plain_login") == "1"
         self.security.data = (
             "ssl"
             if hint.get("use_ssl") == "1"
