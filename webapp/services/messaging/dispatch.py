@@ -285,7 +285,12 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
         to = lead.email if step.channel == "email" else lead.phone
         if step.channel == "email":
             decorated = self.links.decorate_email(
-                send.id, rendered.text, rendered.html or "", org_name=org.name
+                send.id,
+                rendered.text,
+                rendered.html or "",
+                org_name=org.name,
+                pixel=org.track_opens,
+                tracking_host=org.tracking_domain,
             )
             return delivery.OutgoingMessage(
                 channel="email",
