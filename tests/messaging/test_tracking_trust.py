@@ -133,7 +133,7 @@ def test_it_saves_the_settings_from_the_page(app, client, alice, alice_org):
     login(client, alice)
     page = client.get("/settings/email")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "CNAME" in html and "If you switch it off" in html
+    assert page.status_code == 200 and "CNAME" in html and "Off: contacts who fill in" in html
     token = csrf_from(html)
     bad = client.post("/settings/email", data={"csrf_token": token, "tracking_domain": "https://x"})
     assert bad.status_code == 422 and "host name only" in bad.get_data(as_text=True)

@@ -20,7 +20,7 @@ from webapp.services.activity import log_activity
 
 LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 OPTIN_OFF_CONSEQUENCE = (
-    "Contacts who fill in your website or landing-page form get your sequences and broadcasts "
+    "Off: contacts who fill in your website or landing-page form get your sequences and broadcasts "
     "at once, without confirming their address: anyone can type someone else's address into "
     "a public form, so some mail will reach people who never asked for it, and they are the "
     "ones who mark it as spam."
