@@ -139,3 +139,17 @@ def test_the_contact_page_shows_the_confirmation_state(app, client, alice, alice
     page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
     assert "Confirmed" in page and "from the website form" in page
     assert "Email confirmation" not in client.get(f"/leads/{other.id}").get_data(as_text=True)
+
+
+def test_the_sequences_tick_sends_a_confirmation_the_form_left_behind(app, alice_org):
+    from jobs.runner import run_job
+    from webapp.services.leads import receive_form
+
+    lead = receive_form(db.session, alice_org.id, {"email": "eve@example.com"}, ip="1", now=START)
+    db.session.commit()  # no request here, so nothing ran after a response
+    assert lead.optin_state == "pending" and outbox() == []
+    outcome = run_job(app, "automation", trigger="manual")
+    assert outcome.status == "succeeded", outcome.message
+    [confirmation] = outbox()
+    assert confirmation.to == "eve@example.com" and confirmation.purpose == "optin"
+    assert "/confirm/" in confirmation.body_text
