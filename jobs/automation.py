@@ -11,10 +11,12 @@ from __future__ import annotations
 import time
 
 from jobs.runner import JobContext
+from webapp.core import clock
 from webapp.core.extensions import db
 from webapp.services.messaging import (
     dispatch,
     job_status,
+    send_confirmations,
     sequence_lifecycle,
     triggering,
 )
@@ -31,6 +33,9 @@ def run(ctx: JobContext) -> dict:
     processed = dispatch.process_due(
         ctx.app, org_id=ctx.org_id, test_mode=None, now=ctx.now, deadline=deadline
     )
+    confirmations = send_confirmations(  # the ones the form's own after-response run missed
+        db.engine, owner=f"automation:{ctx.run_id}", clock=clock.now, org_id=ctx.org_id
+    )
     completed = sequence_lifecycle.complete_finished(db.session, org_id=ctx.org_id, now=ctx.now)
     remaining = job_status.summary(db.session, now=ctx.now, org_id=ctx.org_id)
     db.session.commit()
@@ -43,6 +48,7 @@ def run(ctx: JobContext) -> dict:
         "cancelled": processed.cancelled,
         "deferred": processed.deferred,
         "conversions": conversions,
+        "confirmation_emails": confirmations.completed,
         "sequences_completed": completed,
         "due_left": remaining["due_now"],
         "pending_left": remaining["jobs"]["pending"],

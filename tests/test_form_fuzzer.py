@@ -41,6 +41,8 @@ NOT_FORMS = {
     "workspace): tests/suppression/test_pages.py",
     "suppression.remove_mailbox": "needs a saved bounce mailbox: tests/suppression",
     "suppression.test_mailbox": "needs a saved bounce mailbox: tests/suppression",
+    "confirm.confirm": "the public double opt-in page's button, shown to link scanners only, "
+    "no fields but its signed token: tests/messaging/test_double_optin.py",
     "auth.logout": "ends the session the fuzzer posts with; it takes no fields",
     "ads.": "needs a connected ad account (a local Graph API server): tests/ads/test_pages.py",
     "assets.generate_for_campaign": "the campaign page's form (templates/assets/"

@@ -1,7 +1,7 @@
 """the workspace's email sender (From name and address), asked in the autopilot wizard
 
 Revision ID: 0044_email_sender
-Revises: 0036_chat
+Revises: 0040_tracking_optin
 Create Date: 2026-12-03 22:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0044_email_sender"
-down_revision = "0036_chat"
+down_revision = "0040_tracking_optin"
 branch_labels = None
 depends_on = None
 

@@ -57,6 +57,12 @@ class Lead(db.Model):
     # Lower-cased "name email company phone" for substring search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Double opt-in of a form lead's email: None (not asked: imported, API, by hand),
+    # "pending" (the confirmation mail is out; no other email goes) or "confirmed".
+    optin_state: Mapped[str | None] = mapped_column(String(16))
+    optin_form: Mapped[str | None] = mapped_column(String(200))  # the form it came from
+    optin_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    optin_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.extensions import db
@@ -28,6 +28,12 @@ class Organization(db.Model):
     # deployment's SMTP_FROM / MAIL_FROM (services/connections/sender.py).
     email_from_name: Mapped[str | None] = mapped_column(String(100))
     email_from_address: Mapped[str | None] = mapped_column(String(254))
+    # Email tracking: the open pixel on or off, and the host tracked links and the pixel use
+    # instead of PUBLIC_URL's (a CNAME to this deployment), when set.
+    track_opens: Mapped[bool] = mapped_column(default=True, server_default=true())
+    tracking_domain: Mapped[str | None] = mapped_column(String(253))
+    # Form leads confirm their address before any marketing email (services/messaging/optin.py).
+    double_optin: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(

@@ -68,6 +68,8 @@ BLUEPRINTS = (
     "webapp.web.messaging.sequences",
     "webapp.web.messaging.twilio_webhooks",
     "webapp.web.messaging.tracking",
+    "webapp.web.messaging.confirm",
+    "webapp.web.messaging.email_settings",
     "webapp.web.ops.health",
     "webapp.web.ops.scheduler",
     "webapp.web.pending.views",

@@ -74,12 +74,17 @@ def receive_form(
 ) -> Lead | None:
     """A public form's submission, the one path every public form takes: counted against
     the rate limit (raises RateLimited), dropped when the honeypot is filled (None), else
-    captured with the inbox's de-duplication (raises LeadInvalid). Flushes, never commits:
-    the caller commits also after an error, so the submission stays counted."""
+    captured with the inbox's de-duplication (raises LeadInvalid). A new contact with an
+    email is asked to confirm it when the workspace wants double opt-in. Flushes, never
+    commits: the caller commits also after an error, so the submission stays counted."""
+    from webapp.services.messaging import form_name, request_confirmation
+
     check_rate(session, org_id, ip, now=now)
     if is_spam(data):
         return None
-    lead, _created = capture_lead(session, org_id, lead_fields(data), source=source, now=now)
+    lead, created = capture_lead(session, org_id, lead_fields(data), source=source, now=now)
+    if created:
+        request_confirmation(session, lead, form=form_name(data, source), now=now)
     return lead
 
 

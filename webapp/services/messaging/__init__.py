@@ -38,6 +38,10 @@ _EXPORTS = {
     "make_token": "tracking",
     "read_token": "tracking",
     "opt_out_by_provider": "consent",
+    # Double opt-in of form leads (services/leads' public form asks; the web confirms).
+    "form_name": "optin",
+    "request_confirmation": "optin",
+    "send_confirmations": "optin",
 }
 
 __all__ = sorted(_EXPORTS)

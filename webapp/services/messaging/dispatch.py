@@ -308,6 +308,8 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
                 postal_address=layout.postal_address if layout else None,
                 layout=layout,
                 subject=rendered.subject,
+                pixel=org.track_opens,
+                tracking_host=org.tracking_domain,
             )
             key = (send.campaign_id, sender.sender_domain)
             if key not in self.list_headers:

@@ -3,8 +3,8 @@
 `Batch` loads a claimed batch's sends, contacts, steps, enrolments, campaigns and
 workspaces with one query per table. `Screening` (a part of messaging/dispatch.py's
 `Dispatcher`) cancels or puts back the jobs whose contact unsubscribed, whose sequence
-stopped or paused, or whose message was already sent, and passes over a step on a channel
-the contact has no address for.
+stopped or paused, or whose message was already sent, holds a form lead's email until it
+confirms its address, and passes over a step on a channel the contact has no address for.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from webapp.models import Asset, Campaign, Lead, Organization, QueuedJob
 from webapp.models.sequence import Enrollment, Send, SequenceStep
 from webapp.services.connections import email_from
 from webapp.services.marketing import layouts_for
+from webapp.services.messaging import optin
 from webapp.services.messaging.dispatch_sql import skip_step, write_transaction
 from webapp.services.messaging.step_jobs import ProcessResult
 from webapp.services.suppression import why_blocked
@@ -50,6 +51,8 @@ LEAD_COLUMNS = (
     Lead.company,
     Lead.timezone,
     Lead.unsubscribed_at,
+    Lead.optin_state,  # a form lead waiting to confirm its address (messaging/optin.py)
+    Lead.optin_requested_at,
 )
 ENROLLMENT_COLUMNS = (Enrollment.id, Enrollment.status, Enrollment.stopped_reason)
 
@@ -171,10 +174,28 @@ class Screening:
                 result.details.append(line)
             return True
         step = ctx.step_by_id[send.step_id]
+        if step.channel == "email" and optin.waiting(lead):
+            self.hold_for_confirmation(job, send, lead, result, now=now)
+            return True
         if not ((lead.email if step.channel == "email" else lead.phone) or "").strip():
             self.pass_over(job, send, step, lead, ctx, result)
             return True
         return False
+
+    def hold_for_confirmation(
+        self, job: QueuedJob, send, lead, result: ProcessResult, *, now: datetime
+    ) -> None:
+        """Keep a form lead's email until it confirms its address (confirming releases it at
+        once); drop it when the contact never confirmed."""
+        if optin.gave_up(lead, now):
+            asked = f"{lead.optin_requested_at:%Y-%m-%d}"
+            reason = f"Not sent: the contact never confirmed its address (asked on {asked})."
+            self.finish_cancelled(job, send, reason, result, stop_enrollment=True)
+            return
+        self.release([job], lambda _i: now + optin.HOLD_FOR, result, reason=optin.WAITING)
+        line = "Held: contacts waiting for confirmation get their email once they confirm."
+        if line not in result.details:
+            result.details.append(line)
 
     def pass_over(
         self,

@@ -11,6 +11,7 @@ open and first click of a send once each, in the workspace's calendar day.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -34,8 +35,17 @@ SALTS = {
     "open": "track.open",
     "click": "track.click",
     "bounce": "track.bounce",  # the VERP return path (services/suppression/verp.py)
+    "confirm": "track.confirm",  # double opt-in links (services/messaging/optin.py)
 }
-HREF = re.compile(r'href="(https?://[^"]+)"')
+# An <a> of our HTML (the templating's or a layout's): attributes, the href, the visible text.
+ANCHOR = re.compile(
+    r'<a\b(?P<before>[^>]*?\s)href="(?P<href>https?://[^"]+)"(?P<after>[^>]*)>(?P<text>.*?)</a>',
+    re.IGNORECASE | re.DOTALL,
+)
+TAG = re.compile(r"<[^>]*>")
+URL_LIKE = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*:(?://)?\S|www\.\S|[\w-]+(?:\.[\w-]+)+(?:[:/?#]\S*)?$)", re.I
+)
 # SpamAssassin's HTML_IMAGE_ONLY_04 … _32 add 0.6–2.8 points to an HTML part of at most
 # 3,200 characters (its source) that holds an image: a short mail goes without the pixel.
 PIXEL_MIN_HTML = 3200
@@ -87,17 +97,24 @@ class LinkMaker:
 
     def __init__(self, public_url: str, secret: str) -> None:
         self.base = (public_url or "http://127.0.0.1:8000").rstrip("/")
+        self.scheme = urlsplit(self.base).scheme or "http"
         self.secret = secret
+
+    def tracking_base(self, host: str | None) -> str:
+        """Where clicks and the pixel go: the workspace's tracking domain (a CNAME to this
+        deployment, same scheme as PUBLIC_URL) when it set one, else PUBLIC_URL."""
+        return f"{self.scheme}://{host}" if host else self.base
 
     def unsubscribe(self, send_id: int) -> str:
         return f"{self.base}/u/{make_token(self.secret, 'unsubscribe', send_id)}"
 
-    def pixel(self, send_id: int) -> str:
-        return f"{self.base}/o/{make_token(self.secret, 'open', send_id)}.gif"
+    def pixel(self, send_id: int, host: str | None = None) -> str:
+        return f"{self.tracking_base(host)}/o/{make_token(self.secret, 'open', send_id)}.gif"
 
-    def click(self, send_id: int, index: int) -> str:
+    def click(self, send_id: int, index: int, host: str | None = None) -> str:
         """The tracked address of the message's link number `index` (see `links_in`)."""
-        return f"{self.base}/c/{make_token(self.secret, 'click', send_id, index)}"
+        token = make_token(self.secret, "click", send_id, index)
+        return f"{self.tracking_base(host)}/c/{token}"
 
     def decorate_email(
         self,
@@ -109,40 +126,51 @@ class LinkMaker:
         postal_address: str | None = None,
         layout=None,
         subject: str = "",
+        pixel: bool = True,
+        tracking_host: str | None = None,
     ) -> Decorated:
         """Add the unsubscribe footer (with the workspace's postal address: CAN-SPAM wants
         one in marketing mail), the List-Unsubscribe headers (RFC 8058 one-click), the open
-        pixel, and click-tracked links in the HTML part. With `layout` (the workspace's
-        compiled `EmailLayout`, whose footer has the address) the HTML is framed in it, the
-        unsubscribe link and the pixel in its footer."""
+        pixel (unless the workspace switched it off, or the mail is too short for one), and
+        click-tracked links in the HTML part, on the workspace's tracking domain when it has
+        one. With `layout` (the workspace's compiled `EmailLayout`, whose footer has the
+        address) the HTML is framed in it, the unsubscribe link and the pixel in its footer."""
         unsubscribe = self.unsubscribe(send_id)
         numbers = {url: i for i, url in enumerate(links_in(text))}
 
-        def tracked_href(match: re.Match) -> str:
-            index = numbers.get(_unescape(match.group(1)))
-            return match.group(0) if index is None else f'href="{self.click(send_id, index)}"'
+        def tracked_anchor(match: re.Match) -> str:
+            index = numbers.get(_unescape(match.group("href")))
+            if index is None:
+                return match.group(0)
+            href = self.click(send_id, index, tracking_host)
+            inner = match.group("text")
+            if looks_like_url(_unescape(TAG.sub("", inner))):
+                # A visible address must not lead elsewhere (mail apps and spam filters call
+                # that phishing): the tracked link names the site in words instead.
+                inner = escape(link_label(_unescape(match.group("href"))))
+            return f'<a{match.group("before")}href="{href}"{match.group("after")}>{inner}</a>'
 
-        tracked = HREF.sub(tracked_href, html)
+        tracked = ANCHOR.sub(tracked_anchor, html)
         postal = " ".join((postal_address or "").split())  # one line in either part
         footer_text = (
             f"\n\n--\nYou receive this from {org_name}"
             + (f", {postal}" if postal else "")
             + f". Unsubscribe: {unsubscribe}\n"
         )
-        pixel = f'<img src="{escape(self.pixel(send_id))}" width="1" height="1" alt="">'
+        pixel_url = self.pixel(send_id, tracking_host) if pixel else ""
         if layout is not None:
             frame = {"subject": subject, "unsubscribe_url": unsubscribe}
             framed = layout.wrap(tracked, **frame)
-            if len(framed) > PIXEL_MIN_HTML:
-                framed = layout.wrap(tracked, **frame, pixel_url=self.pixel(send_id))
+            if pixel_url and len(framed) > PIXEL_MIN_HTML:
+                framed = layout.wrap(tracked, **frame, pixel_url=pixel_url)
         else:
             framed = tracked + (
                 f'\n<p style="color:#666;font-size:12px">You receive this from {escape(org_name)}'
                 + (f", {escape(postal)}" if postal else "")
                 + f'. <a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
             )
-            if len(framed) > PIXEL_MIN_HTML:
-                framed += "\n" + pixel
+            if pixel_url and len(framed) > PIXEL_MIN_HTML:
+                framed += f'\n<img src="{escape(pixel_url)}" width="1" height="1" alt="">'
         return Decorated(
             text=text + footer_text,
             html=framed,
@@ -151,6 +179,20 @@ class LinkMaker:
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
         )
+
+
+def looks_like_url(text: str) -> bool:
+    """Whether a link's visible text reads as a web address: a scheme ("https://…",
+    "mailto:…"), "www.…", or one word made of a host name and maybe a path."""
+    value = text.strip()
+    return bool(value) and bool(URL_LIKE.match(value))
+
+
+def link_label(url: str) -> str:
+    """Words naming where a tracked link leads, never an address: "Open alicebakes.example"
+    has a space, so no mail app or filter takes it for a link of its own."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return f"Open {host}" if host else "Open the link"
 
 
 def _unescape(value: str) -> str:
@@ -182,6 +224,25 @@ def safe_destination(send: Send, index: object) -> str | None:
     url = links[index]
     parts = urlsplit(url)
     return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+# Link scanners that announce themselves (mail security gateways fetch every link of a
+# message before the person sees it); most others are caught by HEAD or a prefetch header.
+SCANNER_AGENTS = ("barracuda", "mimecast", "proofpoint", "bingpreview", "linkcheck", "scanner")
+PREFETCH_HEADERS = ("Purpose", "Sec-Purpose", "X-Purpose", "X-Moz")
+
+
+def not_a_person(method: str, headers: Mapping[str, str]) -> str | None:
+    """Why a request for a tracked link or the pixel is no open or click, or None: a HEAD
+    (a scanner checking the link), a browser's prefetch or preview, a known link scanner."""
+    if method.upper() == "HEAD":
+        return "head"
+    for name in PREFETCH_HEADERS:
+        value = (headers.get(name) or "").lower()
+        if "prefetch" in value or "preview" in value:
+            return "prefetch"
+    agent = (headers.get("User-Agent") or "").lower()
+    return "scanner" if any(marker in agent for marker in SCANNER_AGENTS) else None
 
 
 # --- counting ------------------------------------------------------------------------------------

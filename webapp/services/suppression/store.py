@@ -223,10 +223,18 @@ def reason_words(channel: str, reason: str) -> str:
     return f"Not sent: the contact's {where} address is suppressed ({REASON_WORDS[reason]})."
 
 
-def may_send(session: Session, lead: Lead, channel: str) -> str | None:
-    """Why `lead` must not get a message on `channel` now, or None when it may."""
+def may_send(
+    session: Session, lead: Lead, channel: str, *, confirmation: bool = False
+) -> str | None:
+    """Why `lead` must not get a message on `channel` now, or None when it may. A form lead
+    waiting to confirm its address may get the confirmation mail only (`confirmation`)."""
     if lead.unsubscribed_at is not None:
         return f"Not sent: the contact unsubscribed on {lead.unsubscribed_at:%Y-%m-%d}."
+    if channel == "email" and lead.optin_state == "pending" and not confirmation:
+        return (
+            "Not sent: waiting for confirmation (the contact has not yet clicked the link in "
+            "the confirmation email)."
+        )
     address = lead.email if channel == "email" else lead.phone
     if not (address or "").strip():
         what = "email address" if channel == "email" else "phone number"

@@ -29,6 +29,7 @@ from webapp.services.landing_pages import (
 from webapp.services.leads import LeadInvalid, RateLimited
 from webapp.web.input import NulInField
 from webapp.web.landing_pages.render import render_page, render_public
+from webapp.web.messaging.confirm import send_confirmation_soon
 
 bp = Blueprint("landing_public", __name__)
 csrf.exempt(bp)
@@ -75,7 +76,9 @@ def submit(workspace_slug: str, page_slug: str):
     form = request.form.to_dict()
     ui = ui_text(page.language)
     try:
-        submit_form(db.session, page, form, ip=request.remote_addr or "unknown", now=clock.now())
+        lead = submit_form(
+            db.session, page, form, ip=request.remote_addr or "unknown", now=clock.now()
+        )
     except RateLimited as exc:
         db.session.commit()  # the attempt stays counted against the limit
         message = str(exc) if page.language == "en" else ui["rate_limited"]
@@ -91,6 +94,7 @@ def submit(workspace_slug: str, page_slug: str):
         } or {"email": ui["email_invalid"]}
         return render_page(org, page, values=form, errors=errors, message=ui["check_form"]), 422
     db.session.commit()
+    send_confirmation_soon(lead)
     target = url_for(".show", workspace_slug=workspace_slug, page_slug=page_slug, sent=1)
     return redirect(f"{target}#form", code=303)
 

@@ -24,16 +24,9 @@ def render_public(name: str, **context) -> str:
     return current_app.jinja_env.get_template(name).render(**context)
 
 
-def render_page(
-    org: Organization,
-    page: LandingPage,
-    *,
-    preview: bool = False,
-    sent: bool = False,
-    errors: dict | None = None,
-    values: dict | None = None,
-    message: str | None = None,
-) -> str:
+def brand_look(org: Organization) -> tuple:
+    """(brand profile or None, its colours, its logo's src and size or None): what a public
+    page of the business needs to look like the business (landing pages, confirmations)."""
     brand = brand_of(db.session, org.id)
     logo = None
     if brand is not None and brand.logo and org.public_slug:
@@ -44,6 +37,20 @@ def render_page(
             v=int(brand.updated_at.timestamp()),
         )
         logo = {"src": src, "width": width, "height": height}
+    return brand, brand_palette(brand), logo
+
+
+def render_page(
+    org: Organization,
+    page: LandingPage,
+    *,
+    preview: bool = False,
+    sent: bool = False,
+    errors: dict | None = None,
+    values: dict | None = None,
+    message: str | None = None,
+) -> str:
+    brand, colours, logo = brand_look(org)
     ui = ui_text(page.language)
     action = (
         url_for("landing_public.show", workspace_slug=org.public_slug, page_slug=page.slug)
@@ -56,7 +63,7 @@ def render_page(
         page=page,
         s=page.sections,
         brand=brand,
-        colours=brand_palette(brand),
+        colours=colours,
         logo=logo,
         logo_alt=ui["logo_alt"].format(name=org.name),
         ui=ui,

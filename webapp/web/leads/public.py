@@ -24,11 +24,13 @@ from webapp.models import Organization
 from webapp.services.leads import forms as lead_forms
 from webapp.services.leads.capture import LeadInvalid
 from webapp.web.input import NUL_MESSAGE, NulInField
+from webapp.web.messaging.confirm import send_confirmation_soon
 
 bp = Blueprint("lead_form", __name__)
 csrf.exempt(bp)
 
 THANKS = "Thank you! We received your details and will be in touch soon."
+CHECK_INBOX = " Please check your inbox: we sent you a link to confirm your email address."
 
 
 def _cors(response: Response) -> Response:
@@ -121,9 +123,11 @@ def submit(form_token: str):
         db.session.commit()  # counted against the rate limit, nothing else kept
         return _answer(200, THANKS, org)
     db.session.commit()
+    send_confirmation_soon(lead)
+    thanks = THANKS + (CHECK_INBOX if lead.optin_state == "pending" else "")
     target = lead_forms.safe_next(
         str(data.get("next") or ""), origin=request.headers.get("Origin"), referrer=request.referrer
     )
     if target and not _wants_json():
         return _cors(redirect(target, code=303))
-    return _answer(200, THANKS, org)
+    return _answer(200, thanks, org)

@@ -21,6 +21,7 @@ PURPOSES = {
     "coach": "WhatsApp coach",
     "auto_reply": "Automatic reply",
     "alert": "Alert",
+    "optin": "Confirmation request",
 }
 
 

@@ -3,7 +3,10 @@
 No sign-in and no CSRF token (mail clients post RFC 8058 one-click unsubscribes without
 cookies); every link carries a token signed with the app's secret instead, and a click
 only redirects to an address that appeared in the message sent (no open redirect).
-A GET never unsubscribes: link scanners follow links.
+A GET never unsubscribes: link scanners follow links. A HEAD, a prefetch or a known
+scanner gets the same answer as a person but counts no open and no click. A workspace's
+tracking domain (a CNAME to this deployment) reaches these same routes: nothing here
+depends on the host a request arrived on.
 """
 
 from __future__ import annotations
@@ -112,13 +115,19 @@ def resubscribe(token: str):
     )
 
 
+def _person() -> bool:
+    """A HEAD, a prefetch or a known link scanner is answered but counts nothing."""
+    return tracking.not_a_person(request.method, request.headers) is None
+
+
 @bp.get("/o/<token>.gif")
 def open_pixel(token: str):
-    _write()
-    send, _rest = tracking.send_for(db.session, _secret(), "open", token)
-    if send is not None:
-        tracking.record_open(db.session, send, now=clock.now())
-    db.session.commit()
+    if _person():
+        _write()
+        send, _rest = tracking.send_for(db.session, _secret(), "open", token)
+        if send is not None:
+            tracking.record_open(db.session, send, now=clock.now())
+        db.session.commit()
     response = Response(tracking.PIXEL_GIF, mimetype="image/gif")
     response.headers["Cache-Control"] = "no-store, max-age=0"
     return response
@@ -126,7 +135,9 @@ def open_pixel(token: str):
 
 @bp.get("/c/<token>")
 def click(token: str):
-    _write()
+    person = _person()
+    if person:
+        _write()
     send, rest = tracking.send_for(db.session, _secret(), "click", token)
     destination = (
         tracking.safe_destination(send, rest[0] if rest else None) if send is not None else None
@@ -134,6 +145,7 @@ def click(token: str):
     if destination is None:
         db.session.rollback()
         abort(404, "This link is not valid. If you copied it, check that it is complete.")
-    tracking.record_click(db.session, send, now=clock.now())
-    db.session.commit()
+    if person:
+        tracking.record_click(db.session, send, now=clock.now())
+        db.session.commit()
     return redirect(destination, code=302)
