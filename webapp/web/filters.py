@@ -14,6 +14,7 @@ from flask import Flask
 from flask_login import current_user
 
 from webapp.services.messaging import measure_sms
+from webapp.services.metrics import is_loss
 from webapp.web.context import load_membership
 
 
@@ -48,4 +49,5 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_global(viewer_zone, "viewer_zone")
     app.add_template_filter(duration, "duration")
+    app.add_template_global(is_loss, "is_loss")  # an ROI under 1×: never shown in green
     app.add_template_filter(measure_sms, "sms_size")  # segments as carriers count them
