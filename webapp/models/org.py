@@ -24,6 +24,9 @@ class Organization(db.Model):
     # The workspace's part of its public addresses (/p/<public_slug>/<page>): set from the
     # name the first time one is needed, editable on the brand page.
     public_slug: Mapped[str | None] = mapped_column(String(60), unique=True)
+    # The country of phone numbers typed without a country code (ISO code, "GB");
+    # None: the country of the workspace's time zone.
+    phone_region: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(

@@ -12,6 +12,7 @@ from webapp.models import Invite, Membership
 from webapp.services.accounts import people as accounts
 from webapp.services.accounts import sessions
 from webapp.services.activity.log import log_activity
+from webapp.services.leads.fields import workspace_region
 from webapp.web.accounts.auth_forms import AccountForm
 from webapp.web.accounts.workspace_forms import InviteForm, WorkspaceForm, WorkspaceSettingsForm
 from webapp.web.context import load, org_required, owner_required
@@ -30,6 +31,7 @@ def settings():
         if form.validate_on_submit():
             before = _settings(g.org)
             g.org.name, g.org.timezone = form.name.data.strip(), form.timezone.data
+            g.org.phone_region = form.phone_region.data or None
             if form.event_retention_days.data is not None:
                 g.org.event_retention_days = form.event_retention_days.data
             log_activity(
@@ -45,8 +47,12 @@ def settings():
             db.session.commit()
             flash("Workspace settings saved.", "success")
             return redirect(url_for("workspace.settings"))
+    if request.method == "GET":
+        form.phone_region.data = g.org.phone_region or ""
     status = 422 if form.errors else 200
-    return render_template("workspace/settings.html", form=form), status
+    return render_template(
+        "workspace/settings.html", form=form, phone_region=workspace_region(g.org)
+    ), status
 
 
 def _settings(org) -> dict:
@@ -54,6 +60,7 @@ def _settings(org) -> dict:
         "name": org.name,
         "timezone": org.timezone,
         "event_retention_days": org.event_retention_days,
+        "phone_region": org.phone_region,
     }
 
 

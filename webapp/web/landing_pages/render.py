@@ -24,16 +24,8 @@ def render_public(name: str, **context) -> str:
     return current_app.jinja_env.get_template(name).render(**context)
 
 
-def render_page(
-    org: Organization,
-    page: LandingPage,
-    *,
-    preview: bool = False,
-    sent: bool = False,
-    errors: dict | None = None,
-    values: dict | None = None,
-    message: str | None = None,
-) -> str:
+def brand_look(org: Organization) -> dict:
+    """The business's look for a public page: its brand, colours and logo (or None)."""
     brand = brand_of(db.session, org.id)
     logo = None
     if brand is not None and brand.logo and org.public_slug:
@@ -44,6 +36,20 @@ def render_page(
             v=int(brand.updated_at.timestamp()),
         )
         logo = {"src": src, "width": width, "height": height}
+    return {"brand": brand, "colours": brand_palette(brand), "logo": logo}
+
+
+def render_page(
+    org: Organization,
+    page: LandingPage,
+    *,
+    preview: bool = False,
+    sent: bool = False,
+    errors: dict | None = None,
+    values: dict | None = None,
+    message: str | None = None,
+) -> str:
+    look = brand_look(org)
     ui = ui_text(page.language)
     action = (
         url_for("landing_public.show", workspace_slug=org.public_slug, page_slug=page.slug)
@@ -55,9 +61,7 @@ def render_page(
         org=org,
         page=page,
         s=page.sections,
-        brand=brand,
-        colours=brand_palette(brand),
-        logo=logo,
+        **look,
         logo_alt=ui["logo_alt"].format(name=org.name),
         ui=ui,
         preview=preview,
