@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from webapp.models import WeeklyReport
-from webapp.services.metrics import is_loss
+from webapp.services import metrics
 from webapp.services.reporting.figures import channel_label
 from webapp.services.reporting.insights import pct_text
 
@@ -86,7 +86,7 @@ def headline_cards(report: WeeklyReport) -> list[dict]:
     cards = []
     for key, label, kind, good in CARD_SPECS:
         change = describe_change(changes.get(key) or {"direction": "none"}, good)
-        loss = key == "roi" and is_loss(current[key])
+        loss = key == "roi" and metrics.is_loss(current[key])
         if loss and change["tone"] == "good":
             change["tone"] = "bad"  # a better loss is still a loss: never shown in green
         cards.append(

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Organization
 from webapp.services import metrics
-from webapp.services.metrics import OTHER, roi
 
 CENT = Decimal("0.01")
+OTHER = metrics.OTHER  # leads linked to no campaign and from no channel
+roi = metrics.roi  # revenue ÷ spend to 4 places; None when nothing was spent
 CHANNEL_LABELS = {
     "email": "Email",
     "sms": "SMS",
