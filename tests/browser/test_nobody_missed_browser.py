@@ -90,3 +90,33 @@ def test_a_bad_phone_keeps_the_enquiry_and_the_visitor_sees_a_friendly_page(
         page.get_by_label("Country of phone numbers typed without a country code")
     ).to_have_value("GB")
     _both_widths(page, "settings-phone-country")
+
+
+def test_a_loss_on_the_dashboard_is_marked_and_not_green(
+    live_server: str, page: Page, alice: User, alice_org: Organization
+) -> None:
+    """Issue 15, item 2: an ROI under 1× reads as a loss (red), whatever its trend."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from webapp.models import Campaign, CampaignMetric
+
+    today = datetime.now(UTC).astimezone(ZoneInfo(alice_org.timezone)).date()
+    email = Campaign(org_id=alice_org.id, name="Email", channel="email", created_at=START,
+                     updated_at=START)  # fmt: skip
+    db.session.add(email)
+    db.session.flush()
+    db.session.add(CampaignMetric(org_id=alice_org.id, campaign_id=email.id, day=today,
+                                  spend=Decimal("100"), revenue=Decimal("98"),
+                                  updated_at=START))  # fmt: skip
+    db.session.commit()
+    sign_in(page, live_server, alice)
+    roi = page.locator("#kpi-roi")
+    expect(roi).to_contain_text("0.98×")
+    expect(roi).to_contain_text("a loss")
+    colour = roi.locator(".kpi-value").evaluate("e => getComputedStyle(e).color")
+    assert colour == "rgb(155, 28, 28)", colour
+    shot(page, "dashboard-roi-loss-1280")  # the 390 px layout is issue 15's item 16
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "dashboard-roi-loss-390")
