@@ -93,10 +93,12 @@ def test_it_enrols_only_contacts_added_since_activation(app, alice_org):
 
     result = trigger_new_contacts(db.session, org_id=alice_org.id, now=START)
     db.session.commit()
-    assert (result.enrolled, result.skipped) == (1, 2)
-    assert [e.lead_id for e in enrollments_of(campaign)] == [late.id]
+    # The phone-only contact enters at the first step it can receive, the SMS (issue 15).
+    assert (result.enrolled, result.skipped) == (2, 1)
+    assert sorted(e.lead_id for e in enrollments_of(campaign)) == [late.id, no_email.id]
     assert before.id not in {e.lead_id for e in enrollments_of(campaign)}
-    assert no_email.id not in {e.lead_id for e in enrollments_of(campaign)}
+    first_sends = db.session.scalars(select(Send).where(Send.lead_id == no_email.id)).all()
+    assert [s.channel for s in first_sends] == ["sms"]
     # `since` widens the net, still never twice.
     again = trigger_new_contacts(
         db.session, org_id=alice_org.id, now=START, since=START - timedelta(days=3)
@@ -656,18 +658,15 @@ def test_a_step_without_an_address_is_skipped_and_the_sequence_goes_on(app, alic
     assert process(app).sent == 1
     clock.advance(days=1, minutes=1)
     result = process(app)
-    assert (result.sent, result.failed, result.cancelled) == (0, 0, 1)
-    sms = next(s for s in sends_of(campaign) if s.channel == "sms")
-    assert (sms.status, sms.error_class) == ("cancelled", "SKIPPED")
-    assert sms.error == "Skipped: the contact has no phone number for this SMS step."
-    assert (job_of(sms).status, job_of(sms).error_class) == ("cancelled", "SKIPPED")
+    # The SMS step is skipped, never queued, for a contact without a phone (issue 15).
+    assert (result.sent, result.failed, result.cancelled) == (0, 0, 0)
+    assert not [s for s in sends_of(campaign) if s.channel == "sms"]
     clock.advance(days=3)
     assert process(app).sent == 1  # the third step still goes out
     [enrollment] = enrollments_of(campaign)
     assert enrollment.status == "completed"
     assert [s.status for s in sorted(sends_of(campaign), key=lambda s: s.step_id)] == [
         "sent",
-        "cancelled",
         "sent",
     ]
 

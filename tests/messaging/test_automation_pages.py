@@ -443,7 +443,8 @@ def test_trigger_now_enrols_new_contacts_and_says_who_was_skipped(client, alice,
     response = client.post(f"/automation/{campaign.id}/run/trigger", headers=hx(token))
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
-    assert "Enrolled 2 new contacts (1 skipped: unsubscribed or no email address)." in html
+    # The phone-only contact enters at its first SMS step (issue 15): nobody is skipped.
+    assert "Enrolled 3 new contacts." in html
     assert {"activity-changed", "automation-changed"} <= set(
         response.headers["HX-Trigger"].split('"')
     )
@@ -473,7 +474,8 @@ def test_process_now_sends_what_is_due_to_the_outbox(client, alice, alice_org):
     html = html_lib.unescape(response.get_data(as_text=True))
     assert response.status_code == 200
     assert "Sent 2." in html
-    assert "2 messages are waiting for their time" in html  # the SMS steps, due in 2 days
+    # Email-only contacts: their SMS and WhatsApp steps are skipped, never queued (issue 15).
+    assert "waiting for their time" not in html
     db.session.expire_all()
     mails = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.org_id == alice_org.id)

@@ -34,6 +34,9 @@ class Organization(db.Model):
     tracking_domain: Mapped[str | None] = mapped_column(String(253))
     # Form leads confirm their address before any marketing email (services/messaging/optin.py).
     double_optin: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The country of phone numbers typed without a country code (ISO code, "GB");
+    # None: the country of the workspace's time zone.
+    phone_region: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(

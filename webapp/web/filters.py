@@ -16,6 +16,7 @@ from flask_login import current_user
 from webapp.core.currency import from_minor
 from webapp.services.activity import error_words, kind_label, plain
 from webapp.services.messaging import measure_sms
+from webapp.services.metrics import is_loss
 from webapp.services.provisioning import step_title
 from webapp.web.context import load_membership
 
@@ -57,6 +58,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_global(viewer_zone, "viewer_zone")
     app.add_template_filter(duration, "duration")
     app.add_template_filter(minor_money, "minor_money")
+    app.add_template_global(is_loss, "is_loss")  # an ROI under 1×: never shown in green
     app.add_template_filter(measure_sms, "sms_size")  # segments as carriers count them
     # Plain words on screens (services/activity/words.py); raw values go under "Technical details".
     app.add_template_filter(plain, "plain")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import BudgetChange, Campaign, CampaignMetric, CampaignTask, Organization
+from webapp.services import metrics
 
 
 def local_today(now: datetime, timezone: str) -> date:
@@ -45,7 +46,8 @@ class CampaignSummary:
 
 
 def list_campaigns(session: Session, org: Organization, *, now: datetime) -> list[CampaignSummary]:
-    """The workspace's auto-managed campaigns with their results this month (workspace zone)."""
+    """The workspace's auto-managed campaigns with their results this month (workspace zone),
+    by the one definition of `webapp.services.metrics`."""
     today = local_today(now, org.timezone)
     campaigns = list(
         session.scalars(
@@ -56,22 +58,7 @@ def list_campaigns(session: Session, org: Organization, *, now: datetime) -> lis
     )
     if not campaigns:
         return []
-    m = CampaignMetric
-    totals = {
-        row.campaign_id: row
-        for row in session.execute(
-            select(
-                m.campaign_id,
-                func.sum(m.spend).label("spend"),
-                func.sum(m.clicks).label("clicks"),
-                func.sum(m.leads).label("leads"),
-                func.sum(m.conversions).label("conversions"),
-                func.sum(m.revenue).label("revenue"),
-            )
-            .where(m.org_id == org.id, m.day >= month_start(today), m.day <= today)
-            .group_by(m.campaign_id)
-        )
-    }
+    totals = metrics.by_campaign(metrics.period(session, org, month_start(today), today))
     t = CampaignTask
     tasks = {
         row.campaign_id: (int(row.done or 0), int(row.total))
@@ -83,16 +70,16 @@ def list_campaigns(session: Session, org: Organization, *, now: datetime) -> lis
     }
     result = []
     for c in campaigns:
-        row = totals.get(c.id)
+        row = totals.get(c.id) or metrics.Result()
         done, total = tasks.get(c.id, (0, 0))
         result.append(
             CampaignSummary(
                 campaign=c,
-                spend=Decimal(row.spend or 0) if row else Decimal("0"),
-                clicks=int(row.clicks or 0) if row else 0,
-                leads=int(row.leads or 0) if row else 0,
-                conversions=int(row.conversions or 0) if row else 0,
-                revenue=Decimal(row.revenue or 0) if row else Decimal("0"),
+                spend=row.spend,
+                clicks=row.clicks,
+                leads=row.leads,
+                conversions=row.conversions,
+                revenue=row.revenue,
                 tasks_done=done,
                 tasks_total=total,
             )

@@ -9,21 +9,17 @@ never measured against a whole week.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import (
-    AutopilotConfig,
-    Campaign,
-    CampaignMetric,
-    Lead,
-    Organization,
-    WeeklyReport,
-)
+from webapp.models import AutopilotConfig, Organization, WeeklyReport
+from webapp.services import metrics
+
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -74,10 +70,9 @@ def change(current: Decimal | int | None, previous: Decimal | int | None) -> Cha
 
 
 def roi(revenue: Decimal, spend: Decimal) -> Decimal | None:
-    """Revenue ÷ spend, two decimals; None when nothing was spent (no ROI to speak of)."""
-    if not spend:
-        return None
-    return (revenue / spend).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    """`metrics.roi` to two decimals, as the dashboard shows it; None when nothing was spent."""
+    value = metrics.roi(revenue, spend)
+    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def dashboard_summary(session: Session, org: Organization, now: datetime) -> DashboardSummary:
@@ -86,14 +81,11 @@ def dashboard_summary(session: Session, org: Organization, now: datetime) -> Das
     local_now = now.astimezone(zone)
     today = local_now.date()
     monday = today - timedelta(days=today.weekday())
-    week_from = datetime.combine(monday, time(0), tzinfo=zone)
-    last_from = datetime.combine(monday - timedelta(days=7), time(0), tzinfo=zone)
 
-    leads_now = _count_leads(session, org.id, week_from, now)
-    leads_before = _count_leads(session, org.id, last_from, now - timedelta(days=7))
-    spend_now, revenue_now = _money(session, org.id, monday, today)
-    spend_before, revenue_before = _money(
-        session, org.id, monday - timedelta(days=7), today - timedelta(days=7)
+    week_ago = now - timedelta(days=7)
+    leads_now, spend_now, revenue_now = _results(session, org, monday, today, now)
+    leads_before, spend_before, revenue_before = _results(
+        session, org, monday - timedelta(days=7), today - timedelta(days=7), week_ago
     )
     roi_now, roi_before = roi(revenue_now, spend_now), roi(revenue_before, spend_before)
 
@@ -121,29 +113,13 @@ def dashboard_summary(session: Session, org: Organization, now: datetime) -> Das
     )
 
 
-def _count_leads(session: Session, org_id: int, start: datetime, end: datetime) -> int:
-    return (
-        session.scalar(
-            select(func.count(Lead.id)).where(
-                Lead.org_id == org_id, Lead.created_at >= start, Lead.created_at <= end
-            )
-        )
-        or 0
-    )
-
-
-def _money(session: Session, org_id: int, first: date, last: date) -> tuple[Decimal, Decimal]:
-    """Spend and revenue of the days first..last (inclusive)."""
-    spend, revenue = session.execute(
-        select(
-            func.coalesce(func.sum(CampaignMetric.spend), 0),
-            func.coalesce(func.sum(CampaignMetric.revenue), 0),
-        ).where(
-            CampaignMetric.org_id == org_id, CampaignMetric.day >= first, CampaignMetric.day <= last
-        )
-    ).one()
-    cents = Decimal("0.01")
-    return Decimal(str(spend)).quantize(cents), Decimal(str(revenue)).quantize(cents)
+def _results(
+    session: Session, org: Organization, first: date, last: date, until: datetime
+) -> tuple[int, Decimal, Decimal]:
+    """Leads, spend and revenue of the days first..last (leads up to `until`), by the one
+    definition of `webapp.services.metrics`."""
+    total = metrics.totals(metrics.period(session, org, first, last, until=until))
+    return total.leads, total.spend.quantize(CENT), total.revenue.quantize(CENT)
 
 
 def _first_recommendation(report: WeeklyReport | None) -> str | None:
@@ -178,31 +154,12 @@ def dashboard_trend(session: Session, org: Organization, now: datetime, weeks: i
     channels: dict[str, list[Decimal]] = {}
     for i, monday in enumerate(mondays):
         last = min(monday + timedelta(days=6), today)
-        start = datetime.combine(monday, time(0), tzinfo=zone)
-        end = (
-            now
-            if last == today
-            else datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
-            - timedelta(microseconds=1)
-        )
-        leads.append(_count_leads(session, org.id, start, end))
-        week_spend, week_revenue = _money(session, org.id, monday, last)
-        spend.append(week_spend)
-        revenue.append(week_revenue)
-        for channel, amount in _spend_by_channel(session, org.id, monday, last).items():
-            channels.setdefault(channel, [Decimal("0.00")] * weeks)[i] = amount
+        rows = metrics.period(session, org, monday, last, until=now)
+        total = metrics.totals(rows)
+        leads.append(total.leads)
+        spend.append(total.spend.quantize(CENT))
+        revenue.append(total.revenue.quantize(CENT))
+        for channel, result in metrics.by_channel(rows).items():
+            if result.spend:
+                channels.setdefault(channel, [Decimal("0.00")] * weeks)[i] = result.spend
     return Trend(mondays, leads, spend, revenue, dict(sorted(channels.items())))
-
-
-def _spend_by_channel(session: Session, org_id: int, first: date, last: date) -> dict[str, Decimal]:
-    """`_money`'s spend of the days first..last, split by the campaigns' channels."""
-    rows = session.execute(
-        select(Campaign.channel, func.coalesce(func.sum(CampaignMetric.spend), 0))
-        .join(Campaign, Campaign.id == CampaignMetric.campaign_id)
-        .where(
-            CampaignMetric.org_id == org_id, CampaignMetric.day >= first, CampaignMetric.day <= last
-        )
-        .group_by(Campaign.channel)
-    )
-    cents = Decimal("0.01")
-    return {channel: Decimal(str(amount)).quantize(cents) for channel, amount in rows if amount}

@@ -1,14 +1,14 @@
 """The daily results the learning optimiser reads: every recorded day of each counted
-campaign (up to HISTORY_DAYS), for the learning-mode workspaces of a batch, in one query."""
+campaign (up to HISTORY_DAYS), for the learning-mode workspaces of a batch, by the one
+definition of `webapp.services.metrics` (leads include the inbox's linked leads)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import CampaignMetric
+from webapp.services import metrics
 from webapp.services.autopilot.budget_plan import CampaignState, Workspace
 from webapp.services.autopilot.posteriors import Day
 
@@ -26,18 +26,14 @@ def attach_history(
     if not learning:
         return
     by_campaign = {s.id: s for ws in learning for s in states[ws.org_id]}
-    m = CampaignMetric
+    zones = {ws.org_id: ws.timezone for ws in learning}
     since = min(ws.today(now) for ws in learning) - timedelta(days=HISTORY_DAYS)
-    rows = session.execute(
-        select(m.campaign_id, m.day, m.spend, m.clicks, m.conversions, m.leads, m.revenue)
-        .where(m.org_id.in_([ws.org_id for ws in learning]), m.day >= since)
-        .order_by(m.campaign_id, m.day)
-    )
-    for cid, day, spend, clicks, conversions, leads, revenue in rows:
+    until = max(ws.today(now) for ws in learning)
+    days = metrics.campaign_days(session, zones, since, until)
+    for (cid, day), r in sorted(days.items()):
         state = by_campaign.get(cid)
         if state is not None:
-            # A lead counts as a conversion where the upload gives leads but no conversions.
+            # A lead counts as a conversion where the results give leads but no conversions.
             state.days.append(
-                Day(day, float(spend or 0), int(clicks or 0),
-                    int(conversions or 0) or int(leads or 0), float(revenue or 0))
-            )  # fmt: skip
+                Day(day, float(r.spend), r.clicks, r.conversions or r.leads, float(r.revenue))
+            )

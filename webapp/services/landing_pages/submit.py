@@ -33,7 +33,8 @@ def submit_form(
     data = {name: str(form.get(name) or "") for name in FIELDS}
     data["source"] = source_for(session, page)
     data["landing_page"] = page.title
-    lead = receive_form(session, page.org_id, data, ip=ip, now=now, source="landing_page")
-    if lead is not None:
-        count_submission(session, page.id, now=now)
-    return lead
+    received = receive_form(session, page.org_id, data, ip=ip, now=now, source="landing_page")
+    if received is None:
+        return None
+    count_submission(session, page.id, now=now)
+    return received.lead

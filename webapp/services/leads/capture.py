@@ -133,7 +133,7 @@ def capture_leads(
     if org is None:
         raise NotFound(f"No workspace {org_id}.")
     outcomes: list[Captured | LeadInvalid | None] = [None] * len(rows)
-    cleaned = _normalise_rows(rows, org.timezone, source, outcomes)
+    cleaned = _normalise_rows(rows, org, source, outcomes)
     cleaned = _check_campaigns(session, org_id, cleaned, outcomes)
     if not cleaned:
         return outcomes  # type: ignore[return-value]
@@ -175,14 +175,16 @@ def capture_leads(
 
 
 def _normalise_rows(
-    rows: list[dict], org_timezone: str, source: str, outcomes: list
+    rows: list[dict], org: Organization, source: str, outcomes: list
 ) -> list[tuple[int, dict]]:
     """(index, fields) of each row that can make a lead; the others' LeadInvalid goes into
     `outcomes` at their index."""
     cleaned: list[tuple[int, dict]] = []
     for i, data in enumerate(rows):
         try:
-            fields_ = normalise_lead_data(data, org_timezone=org_timezone)
+            fields_ = normalise_lead_data(
+                data, org_timezone=org.timezone, phone_region=org.phone_region
+            )
         except LeadInvalid as exc:
             outcomes[i] = exc
             continue

@@ -200,7 +200,23 @@ def slug(value: object) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(value or "").strip().lower()).strip("_")[:40]
 
 
-def normalise_lead_data(data: dict, *, org_timezone: str | None) -> dict:
+@lru_cache(maxsize=1)
+def phone_region_choices() -> list[tuple[str, str]]:
+    """Every country phone numbers can be read for: ("GB", "GB (+44)"), by code."""
+    return [
+        (code, f"{code} (+{phonenumbers.country_code_for_region(code)})")
+        for code in sorted(phonenumbers.SUPPORTED_REGIONS)
+    ]
+
+
+def workspace_region(org) -> str | None:
+    """The workspace's phone country: its own setting, else its time zone's country."""
+    return region_for(org.timezone, getattr(org, "phone_region", None))
+
+
+def normalise_lead_data(
+    data: dict, *, org_timezone: str | None, phone_region: str | None = None
+) -> dict:
     """The cleaned fields of `data` (stored forms), or LeadInvalid with each field's error."""
     errors: dict[str, str] = {}
     out: dict = {}
@@ -213,7 +229,7 @@ def normalise_lead_data(data: dict, *, org_timezone: str | None) -> dict:
             return None
 
     country = take("country", lambda: clean_country(data.get("country")))
-    region = region_for(org_timezone, country)
+    region = region_for(org_timezone, country or phone_region)
     out["email"] = take("email", lambda: clean_email(_str(data.get("email"))))
     out["phone"] = take("phone", lambda: clean_phone(_str(data.get("phone")), region))
     name = clean_name(data.get("full_name") or data.get("name"), 200, person=True)

@@ -6,15 +6,16 @@ The form's address carries a token derived from the workspace id and the app's s
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
-from webapp.models import Lead
+from webapp.models import Lead, LeadEvent
 from webapp.services.accounts import bucket, hit
-from webapp.services.leads.capture import capture_lead
+from webapp.services.leads.capture import LeadInvalid, capture_lead
 
 SALT = "lead-form"
 HONEYPOT = "website"
@@ -69,23 +70,72 @@ def check_rate(session: Session, org_id: int, ip: str, *, now: datetime) -> None
         )
 
 
+@dataclass(frozen=True)
+class Received:
+    """A kept enquiry, and what it said that could not be read: field → (typed, problem)."""
+
+    lead: Lead
+    dropped: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
 def receive_form(
     session: Session, org_id: int, data: dict, *, ip: str, now: datetime, source: str = "form"
-) -> Lead | None:
+) -> Received | None:
     """A public form's submission, the one path every public form takes: counted against
     the rate limit (raises RateLimited), dropped when the honeypot is filled (None), else
-    captured with the inbox's de-duplication (raises LeadInvalid). A new contact with an
-    email is asked to confirm it when the workspace wants double opt-in. Flushes, never
-    commits: the caller commits also after an error, so the submission stays counted."""
+    captured with the inbox's de-duplication. A field that cannot be read (a phone number
+    in no known form) never loses the enquiry: the lead is kept with what is valid, and
+    its timeline says what was typed and why it was left out. LeadInvalid only when
+    nothing can reach the person. Flushes, never commits: the caller commits also after
+    an error, so the submission stays counted. A new contact with an email is asked to
+    confirm it when the workspace wants double opt-in."""
     from webapp.services.messaging import form_name, request_confirmation
 
     check_rate(session, org_id, ip, now=now)
     if is_spam(data):
         return None
-    lead, created = capture_lead(session, org_id, lead_fields(data), source=source, now=now)
+    fields_ = lead_fields(data)
+    try:
+        lead, created = capture_lead(session, org_id, fields_, source=source, now=now)
+        if created:
+            request_confirmation(session, lead, form=form_name(data, source), now=now)
+        return Received(lead)
+    except LeadInvalid as exc:
+        dropped = {
+            name: (str(fields_.get(name) or "")[:200], problem)
+            for name, problem in exc.errors.items()
+            if name in fields_
+        }
+        kept = {k: v for k, v in fields_.items() if k not in dropped}
+        if not dropped or not (kept.get("email") or kept.get("phone")):
+            raise
+    lead, created = capture_lead(session, org_id, kept, source=source, now=now)
+    _note_dropped(session, lead, dropped, now)
     if created:
         request_confirmation(session, lead, form=form_name(data, source), now=now)
-    return lead
+    return Received(lead, dropped)
+
+
+def _note_dropped(
+    session: Session, lead: Lead, dropped: dict[str, tuple[str, str]], now: datetime
+) -> None:
+    """The lead's timeline keeps what the form sent that could not be stored."""
+    parts = [
+        f"{name} \u201c{typed}\u201d ({problem})" for name, (typed, problem) in dropped.items()
+    ]
+    session.add(
+        LeadEvent(
+            org_id=lead.org_id,
+            lead_id=lead.id,
+            type="form_field_dropped",
+            description="The website form sent something that could not be read, so it was "
+            "left out: " + "; ".join(parts) + ". The enquiry was kept with the rest.",
+            details={name: {"typed": typed, "problem": problem} for name, (typed, problem)
+                     in dropped.items()},
+            created_at=now,
+        )
+    )  # fmt: skip
+    session.flush()
 
 
 def _seconds(delta: timedelta) -> str:

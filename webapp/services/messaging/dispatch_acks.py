@@ -75,7 +75,7 @@ class Acknowledging:
         the job sent next, whose attempt is counted here too."""
         sent_at = self.clock()
         campaign = ctx.campaigns[send.campaign_id]
-        next_step = ctx.next_step(step)
+        next_step = ctx.next_step(step, lead)
         acknowledge(
             conn,
             self.step_job(job, send, sent_at),

@@ -21,6 +21,7 @@ from webapp.services.connections import email_from
 from webapp.services.marketing import layouts_for
 from webapp.services.messaging import optin
 from webapp.services.messaging.dispatch_sql import skip_step, write_transaction
+from webapp.services.messaging.reach import next_receivable
 from webapp.services.messaging.step_jobs import ProcessResult
 from webapp.services.suppression import why_blocked
 
@@ -94,7 +95,11 @@ class Batch:
         )
         session.expunge_all()
 
-    def next_step(self, step: SequenceStep) -> SequenceStep | None:
+    def next_step(self, step: SequenceStep, lead=None) -> SequenceStep | None:
+        """The following step; for a contact, the following one it has an address for
+        (an email-only contact skips the SMS and WhatsApp steps)."""
+        if lead is not None:
+            return next_receivable(self.steps[step.campaign_id], step, lead)
         return next((s for s in self.steps[step.campaign_id] if s.position > step.position), None)
 
 
@@ -209,7 +214,7 @@ class Screening:
         """A step on a channel the contact has no address for is skipped; the sequence goes on."""
         at = self.clock()
         campaign = ctx.campaigns[send.campaign_id]
-        following = ctx.next_step(step)
+        following = ctx.next_step(step, lead)
         what = "email address" if step.channel == "email" else "phone number"
         with write_transaction(self.conn):
             skip_step(

@@ -40,10 +40,12 @@ def bulk_enroll(
     kind: str,
     test_mode: bool,
     now: datetime,
+    entry: ColumnElement | None = None,
 ) -> int:
     """Enrol every lead matching `candidates` (conditions on Lead) and queue `first` for
-    them. `due_for_zone(lead_timezone) -> datetime` gives the due time. Returns how many
-    were enrolled."""
+    them. `due_for_zone(lead_timezone) -> datetime` gives the due time. `entry` (a
+    condition on Lead) tells this run's contacts from those a run at the same moment
+    enrolled at another step. Returns how many were enrolled."""
     _insert_enrollments(session, campaign, candidates, test_mode=test_mode, now=now)
     this_run = [
         Enrollment.campaign_id == campaign.id,
@@ -52,6 +54,10 @@ def bulk_enroll(
         Enrollment.status == "active",
         ~exists().where(Send.enrollment_id == Enrollment.id, Send.step_id == first.id),
     ]
+    if entry is not None:
+        this_run.append(
+            Enrollment.lead_id.in_(select(Lead.id).where(Lead.org_id == campaign.org_id, entry))
+        )
     # Counted, not taken from the INSERT's row count (psycopg reports none for INSERT … SELECT).
     enrolled = session.scalar(select(func.count()).select_from(Enrollment).where(*this_run)) or 0
     if not enrolled:

@@ -7,7 +7,7 @@ completes the sequence after its last queued message). Services flush, never com
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -23,12 +23,21 @@ from webapp.services.messaging.sequences import (
     validate_schedule,
 )
 
+EVERYONE = datetime(1970, 1, 1, tzinfo=UTC)  # "created since" that takes every contact
+
 
 def activate_sequence(
-    session: Session, campaign: Campaign, *, actor_id: int | None, now: datetime
-) -> None:
-    """Start enrolling new contacts (those created from now on). Raises SequenceError when
-    the sequence has no steps or one is invalid."""
+    session: Session,
+    campaign: Campaign,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    include_existing: bool = False,
+) -> int:
+    """Start enrolling new contacts (those created from now on); with `include_existing`
+    also the contacts already in the workspace who can receive a step, at once and set-
+    based (each at the first step it can receive). Returns how many existing contacts
+    were enrolled. Raises SequenceError when the sequence has no steps or one is invalid."""
     steps = steps_of(session, campaign)
     if not steps:
         raise SequenceError("Add at least one step before activating.", "steps")
@@ -57,6 +66,13 @@ def activate_sequence(
         entity=("campaign", campaign.id),
         actor_id=actor_id,
     )
+    if not include_existing:
+        return 0
+    from webapp.services.messaging.triggering import trigger_new_contacts
+
+    return trigger_new_contacts(
+        session, org_id=campaign.org_id, campaign_id=campaign.id, now=now, since=EVERYONE
+    ).enrolled
 
 
 def pause_sequence(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, not_, select
 from sqlalchemy.orm import Session
 
 from webapp.core.db import begin_write
@@ -25,6 +25,7 @@ from webapp.models import Campaign, Lead, Organization
 from webapp.models.sequence import Enrollment, SequenceStep
 from webapp.services.activity import log_activity
 from webapp.services.messaging.enrollment import bulk_enroll, first_job_ids
+from webapp.services.messaging.reach import entry_points, first_receivable, reaches_any
 from webapp.services.messaging.sequence_lifecycle import activated_at
 from webapp.services.messaging.sequences import steps_of
 from webapp.services.messaging.step_jobs import (
@@ -32,7 +33,6 @@ from webapp.services.messaging.step_jobs import (
     MAX_ATTEMPTS,
     ProcessResult,
     StepPlanner,
-    address_column,
     enroll_rows,
 )
 
@@ -116,24 +116,25 @@ def _trigger_one(
     if not steps:
         result.details.append(f"“{campaign.name}” has no steps yet; nothing to send.")
         return
-    first = steps[0]
     start = since or activated_at(campaign) or (now - LOOKBACK_FOR_TESTS if test_mode else now)
     org = session.get(Organization, campaign.org_id)
-    planner = StepPlanner(campaign, org, first, now, immediate=False)
     recent = [Lead.org_id == campaign.org_id, Lead.created_at >= start, Lead.created_at <= now]
-    column = address_column(first.channel)
-    reachable = [Lead.unsubscribed_at.is_(None), column.is_not(None), column != ""]
-    enrolled = bulk_enroll(
-        session,
-        campaign,
-        first,
-        [*recent, *reachable, _not_enrolled(campaign, test_mode)],
-        due_for_zone=planner.run_at,
-        max_attempts=MAX_ATTEMPTS,
-        kind=KIND,
-        test_mode=test_mode,
-        now=now,
-    )
+    enrolled = 0
+    # Each contact enters at the first step it can receive: one set-based run per entry step.
+    for step, entry in entry_points(steps):
+        planner = StepPlanner(campaign, org, step, now, immediate=False)
+        enrolled += bulk_enroll(
+            session,
+            campaign,
+            step,
+            [*recent, entry, _not_enrolled(campaign, test_mode)],
+            due_for_zone=planner.run_at,
+            max_attempts=MAX_ATTEMPTS,
+            kind=KIND,
+            test_mode=test_mode,
+            now=now,
+            entry=entry,
+        )
     if enrolled and len(result.job_ids) < 1000:
         result.job_ids.extend(
             first_job_ids(
@@ -142,12 +143,12 @@ def _trigger_one(
         )
     skipped = (
         session.scalar(
-            select(func.count())
-            .select_from(Lead)
-            .where(*recent, or_(Lead.unsubscribed_at.is_not(None), column.is_(None), column == ""))
+            select(func.count()).select_from(Lead).where(*recent, not_(reaches_any(steps)))
         )
         or 0
     )
+    first = steps[0]
+    planner = StepPlanner(campaign, org, first, now, immediate=False)
     _report(session, campaign, first, planner, result, enrolled, skipped, test_mode, now)
 
 
@@ -168,7 +169,7 @@ def _report(
     words = "test enrolment" if test_mode else "contact"
     line = f"“{campaign.name}”: {enrolled} new {words}{'s' if enrolled != 1 else ''} enrolled"
     if skipped:
-        line += f", {skipped} skipped (unsubscribed or no {'email address' if first.channel == 'email' else 'phone number'})"
+        line += f", {skipped} skipped (unsubscribed, opted out, or no address for any step)"
     result.details.append(line + ".")
     if enrolled:
         log_activity(
@@ -196,12 +197,12 @@ def enroll_lead(session: Session, lead: Lead, *, now: datetime) -> int:
     org = session.get(Organization, lead.org_id)
     joined = 0
     for campaign in campaigns:
-        steps = steps_of(session, campaign)
-        if not steps or not getattr(lead, "email" if steps[0].channel == "email" else "phone"):
+        entry = first_receivable(steps_of(session, campaign), lead)
+        if entry is None:
             continue
-        planner = StepPlanner(campaign, org, steps[0], now, immediate=False)
+        planner = StepPlanner(campaign, org, entry, now, immediate=False)
         joined += bool(
-            enroll_rows(session, campaign, steps[0], planner, [lead], test_mode=False, now=now)
+            enroll_rows(session, campaign, entry, planner, [lead], test_mode=False, now=now)
         )
     return joined
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from webapp.models import WeeklyReport
+from webapp.services import metrics
 from webapp.services.reporting.figures import channel_label
 from webapp.services.reporting.insights import pct_text
 
@@ -82,16 +83,23 @@ def headline_cards(report: WeeklyReport) -> list[dict]:
         "revenue": report.revenue,
         "roi": report.roi,
     }
-    return [
-        {
-            "key": key,
-            "label": label,
-            "value": _display(kind, current[key]),
-            "previous": _display(kind, previous.get(key)) if previous else None,
-            "change": describe_change(changes.get(key) or {"direction": "none"}, good),
-        }
-        for key, label, kind, good in CARD_SPECS
-    ]
+    cards = []
+    for key, label, kind, good in CARD_SPECS:
+        change = describe_change(changes.get(key) or {"direction": "none"}, good)
+        loss = key == "roi" and metrics.is_loss(current[key])
+        if loss and change["tone"] == "good":
+            change["tone"] = "bad"  # a better loss is still a loss: never shown in green
+        cards.append(
+            {
+                "key": key,
+                "label": label,
+                "value": _display(kind, current[key]),
+                "previous": _display(kind, previous.get(key)) if previous else None,
+                "change": change,
+                "loss": loss,
+            }
+        )
+    return cards
 
 
 def chart_data(report: WeeklyReport) -> dict:

@@ -1,9 +1,9 @@
 """A workspace's week in numbers: the week's bounds, its figures per channel and day, and
 the facts a weekly report states about them (money as strings, ready for JSON).
 
-A week runs Monday to Sunday in the workspace's timezone. Leads are the inbox's rows
-created in that week (credited to the channel of their campaign); spend and revenue come
-from the campaigns' daily metrics. ROI is revenue ÷ spend, and None when nothing was spent.
+A week runs Monday to Sunday in the workspace's timezone. Leads, spend, conversions and
+revenue are those of `webapp.services.metrics` (the one definition every page uses). ROI
+is revenue ÷ spend, and None when nothing was spent.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Campaign, CampaignMetric, Lead, Organization
+from webapp.models import Organization
+from webapp.services import metrics
 
 CENT = Decimal("0.01")
-OTHER = "other"  # leads not linked to any campaign
+OTHER = metrics.OTHER  # leads linked to no campaign and from no channel
+roi = metrics.roi  # revenue ÷ spend to 4 places; None when nothing was spent
 CHANNEL_LABELS = {
     "email": "Email",
     "sms": "SMS",
@@ -85,13 +86,6 @@ class WeekFigures:
         return roi(self.revenue, self.spend)
 
 
-def roi(revenue: Decimal, spend: Decimal) -> Decimal | None:
-    """Revenue ÷ spend to 4 places; None when nothing was spent (never a division by zero)."""
-    if spend <= 0:
-        return None
-    return (revenue / spend).quantize(Decimal("0.0001"))
-
-
 def cost_per_lead(spend: Decimal, leads: int) -> Decimal | None:
     if leads <= 0 or spend <= 0:
         return None
@@ -99,55 +93,26 @@ def cost_per_lead(spend: Decimal, leads: int) -> Decimal | None:
 
 
 def week_figures(session: Session, org: Organization, week_start: date) -> WeekFigures:
-    """Leads, spend and revenue of the week starting on Monday `week_start`."""
-    zone = ZoneInfo(org.timezone)
-    start, end = week_bounds(week_start, org.timezone)
+    """Leads, spend and revenue of the week starting on Monday `week_start`, by the one
+    definition of `webapp.services.metrics`."""
     channels: dict[str, ChannelWeek] = defaultdict(ChannelWeek)
     daily_leads: dict[str, list[int]] = defaultdict(lambda: [0] * 7)
     daily_spend: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal("0")] * 7)
-
-    lead_rows = session.execute(
-        select(Lead.created_at, Lead.source, Campaign.channel)
-        .outerjoin(Campaign, and_(Campaign.id == Lead.campaign_id, Campaign.org_id == Lead.org_id))
-        .where(Lead.org_id == org.id, Lead.created_at >= start, Lead.created_at < end)
-    )
-    leads = 0
-    for created_at, source, channel in lead_rows:
-        key = channel or (source if source in CHANNEL_LABELS else OTHER)
-        day = (created_at.astimezone(zone).date() - week_start).days
-        channels[key].leads += 1
-        daily_leads[key][day] += 1
-        leads += 1
-
-    metric_rows = session.execute(
-        select(
-            CampaignMetric.day,
-            Campaign.channel,
-            func.sum(CampaignMetric.spend),
-            func.sum(CampaignMetric.revenue),
-            func.sum(CampaignMetric.clicks),
-            func.sum(CampaignMetric.conversions),
-        )
-        .join(Campaign, Campaign.id == CampaignMetric.campaign_id)
-        .where(
-            CampaignMetric.org_id == org.id,
-            CampaignMetric.day >= week_start,
-            CampaignMetric.day < week_start + timedelta(days=7),
-        )
-        .group_by(CampaignMetric.day, Campaign.channel)
-    )
-    for day, channel, spend, revenue, clicks, conversions in metric_rows:
-        spend, revenue = _cents(spend), _cents(revenue)
-        row = channels[channel]
-        row.spend += spend
-        row.revenue += revenue
-        row.clicks += int(clicks or 0)
-        row.conversions += int(conversions or 0)
-        daily_spend[channel][(day - week_start).days] += spend
-
+    for row in metrics.period(session, org, week_start, week_start + timedelta(days=6)):
+        day, r = (row.day - week_start).days, row.result
+        c = channels[row.channel]
+        c.leads += r.leads
+        c.spend += r.spend
+        c.revenue += r.revenue
+        c.clicks += r.clicks
+        c.conversions += r.conversions
+        if r.leads:
+            daily_leads[row.channel][day] += r.leads
+        if row.campaign_id is not None:
+            daily_spend[row.channel][day] += r.spend
     return WeekFigures(
         week_start=week_start,
-        leads=leads,
+        leads=sum(c.leads for c in channels.values()),
         spend=sum((c.spend for c in channels.values()), Decimal("0")),
         revenue=sum((c.revenue for c in channels.values()), Decimal("0")),
         channels=dict(channels),

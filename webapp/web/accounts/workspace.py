@@ -12,6 +12,7 @@ from webapp.models import Invite, Membership
 from webapp.services.accounts import people as accounts
 from webapp.services.accounts import postal_address_of, sessions, set_postal_address
 from webapp.services.activity.log import log_activity
+from webapp.services.leads.fields import workspace_region
 from webapp.web.accounts.auth_forms import AccountForm
 from webapp.web.accounts.workspace_forms import (
     POSTAL_HELP,
@@ -41,6 +42,7 @@ def settings():
                 db.session, g.org, form.postal_address.data,
                 actor_id=current_user.id, now=clock.now(),
             )  # fmt: skip
+            g.org.phone_region = form.phone_region.data or None
             if form.event_retention_days.data is not None:
                 g.org.event_retention_days = form.event_retention_days.data
             log_activity(
@@ -56,8 +58,16 @@ def settings():
             db.session.commit()
             flash("Workspace settings saved.", "success")
             return redirect(url_for("workspace.settings"))
+    if request.method == "GET":
+        form.phone_region.data = g.org.phone_region or ""
     status = 422 if form.errors else 200
-    return render_template("workspace/settings.html", form=form, postal_help=POSTAL_HELP), status
+    return render_template(
+        "workspace/settings.html",
+        form=form,
+        phone_region=workspace_region(g.org),
+        postal_help=POSTAL_HELP,
+        postal_address=postal_address_of(db.session, g.org.id),
+    ), status
 
 
 def _settings(org) -> dict:
@@ -66,6 +76,7 @@ def _settings(org) -> dict:
         "timezone": org.timezone,
         "event_retention_days": org.event_retention_days,
         "postal_address": postal_address_of(db.session, org.id),
+        "phone_region": org.phone_region,
     }
 
 

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp.services.events import RETENTION_MAX, RETENTION_MIN
+from webapp.services.leads.fields import phone_region_choices
 from webapp.web.accounts.auth_forms import check_timezone, timezone_field
 
 
@@ -49,6 +50,17 @@ class WorkspaceSettingsForm(WorkspaceForm):
             ),
         ],
     )
+
+    phone_region = SelectField(
+        "Country of phone numbers typed without a country code",
+        choices=[("", "The country of the time zone")] + phone_region_choices(),
+        default="",
+        validate_choice=False,  # left out of a post: kept as it is (checked below)
+    )
+
+    def validate_phone_region(self, field) -> None:
+        if field.data and field.data not in dict(phone_region_choices()):
+            raise ValidationError("Choose a country from the list.")
 
 
 class InviteForm(FlaskForm):

@@ -24,9 +24,8 @@ def render_public(name: str, **context) -> str:
     return current_app.jinja_env.get_template(name).render(**context)
 
 
-def brand_look(org: Organization) -> tuple:
-    """(brand profile or None, its colours, its logo's src and size or None): what a public
-    page of the business needs to look like the business (landing pages, confirmations)."""
+def brand_look(org: Organization) -> dict:
+    """The business's look for a public page: its brand, colours and logo (or None)."""
     brand = brand_of(db.session, org.id)
     logo = None
     if brand is not None and brand.logo and org.public_slug:
@@ -37,7 +36,7 @@ def brand_look(org: Organization) -> tuple:
             v=int(brand.updated_at.timestamp()),
         )
         logo = {"src": src, "width": width, "height": height}
-    return brand, brand_palette(brand), logo
+    return {"brand": brand, "colours": brand_palette(brand), "logo": logo}
 
 
 def render_page(
@@ -50,7 +49,7 @@ def render_page(
     values: dict | None = None,
     message: str | None = None,
 ) -> str:
-    brand, colours, logo = brand_look(org)
+    look = brand_look(org)
     ui = ui_text(page.language)
     action = (
         url_for("landing_public.show", workspace_slug=org.public_slug, page_slug=page.slug)
@@ -62,9 +61,7 @@ def render_page(
         org=org,
         page=page,
         s=page.sections,
-        brand=brand,
-        colours=colours,
-        logo=logo,
+        **look,
         logo_alt=ui["logo_alt"].format(name=org.name),
         ui=ui,
         preview=preview,

@@ -14,7 +14,6 @@ from flask import (
     jsonify,
     make_response,
     redirect,
-    render_template,
     request,
 )
 
@@ -23,7 +22,9 @@ from webapp.core.extensions import csrf, db
 from webapp.models import Organization
 from webapp.services.leads import forms as lead_forms
 from webapp.services.leads.capture import LeadInvalid
+from webapp.services.marketing import brand_palette
 from webapp.web.input import NUL_MESSAGE, NulInField
+from webapp.web.landing_pages.render import brand_look, render_public
 from webapp.web.messaging.confirm import send_confirmation_soon
 
 bp = Blueprint("lead_form", __name__)
@@ -31,6 +32,8 @@ csrf.exempt(bp)
 
 THANKS = "Thank you! We received your details and will be in touch soon."
 CHECK_INBOX = " Please check your inbox: we sent you a link to confirm your email address."
+FIELD_LABELS = {"email": "Email", "phone": "Phone number", "country": "Country",
+                "timezone": "Time zone", "campaign_id": "Campaign"}  # fmt: skip
 
 
 def _cors(response: Response) -> Response:
@@ -53,21 +56,29 @@ def _answer(
     *,
     errors: dict | None = None,
     headers: dict | None = None,
+    dropped: dict | None = None,
 ) -> Response:
     if _wants_json():
         body: dict = {"ok": status < 400, "message": message}
         if errors:
             body["errors"] = errors
+        if dropped:
+            body["not_kept"] = {name: problem for name, (_typed, problem) in dropped.items()}
         response = jsonify(body)
     else:
+        look = brand_look(org) if org is not None else {"brand": None, "logo": None,
+                                                         "colours": brand_palette(None)}  # fmt: skip
         response = make_response(
-            render_template(
+            render_public(
                 "leads/form_answer.html",
                 message=message,
                 errors=errors or {},
+                dropped=dropped or {},
+                labels=FIELD_LABELS,
                 org=org,
                 ok=status < 400,
                 back=request.referrer,
+                **look,
             )
         )
     response.status_code = status
@@ -104,7 +115,7 @@ def submit(form_token: str):
         data = request.form.to_dict()
     now = clock.now()
     try:
-        lead = lead_forms.receive_form(
+        received = lead_forms.receive_form(
             db.session, org.id, data, ip=request.remote_addr or "unknown", now=now
         )
     except lead_forms.RateLimited as exc:
@@ -115,19 +126,19 @@ def submit(form_token: str):
         db.session.commit()
         return _answer(
             422,
-            "Please check the form: " + "; ".join(exc.errors.values()) + ".",
+            "We could not take your details yet: please go back and check the form.",
             org,
             errors=exc.errors,
         )
-    if lead is None:
+    if received is None:
         db.session.commit()  # counted against the rate limit, nothing else kept
         return _answer(200, THANKS, org)
     db.session.commit()
-    send_confirmation_soon(lead)
-    thanks = THANKS + (CHECK_INBOX if lead.optin_state == "pending" else "")
+    send_confirmation_soon(received.lead)
+    thanks = THANKS + (CHECK_INBOX if received.lead.optin_state == "pending" else "")
     target = lead_forms.safe_next(
         str(data.get("next") or ""), origin=request.headers.get("Origin"), referrer=request.referrer
     )
-    if target and not _wants_json():
+    if target and not _wants_json() and not received.dropped:
         return _cors(redirect(target, code=303))
-    return _answer(200, thanks, org)
+    return _answer(200, thanks, org, dropped=received.dropped)

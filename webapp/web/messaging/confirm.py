@@ -42,13 +42,10 @@ def send_confirmation_soon(lead) -> None:
 
 
 def _page(org: Organization, lead, state: str, token: str, status: int = 200):
-    brand, colours, logo = brand_look(org)
     html = render_public(
         "track/confirm.html",
         org=org,
-        brand=brand,
-        colours=colours,
-        logo=logo,
+        **brand_look(org),
         state=state,
         address=lead.email if lead is not None else "",
         token=token,

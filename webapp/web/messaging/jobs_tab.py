@@ -229,10 +229,11 @@ SEQUENCE_LINE = re.compile(r"^“.*”: [\d,]+ new .* enrolled")
 
 
 def trigger_result(outcome, test: bool, *, active: bool, channel: str) -> ActionResult:
-    """What enrolment did, in words: "Enrolled 3 new contacts (2 skipped: no email address)"."""
-    address = "email address" if channel == "email" else "mobile number"
+    """What enrolment did, in words: "Enrolled 3 new contacts (2 skipped: …)"."""
     skipped = (
-        f" ({outcome.skipped:,} skipped: unsubscribed or no {address})" if outcome.skipped else ""
+        f" ({outcome.skipped:,} skipped: unsubscribed, opted out, or no address any step can use)"
+        if outcome.skipped
+        else ""
     )
     details = [line for line in outcome.details if not SEQUENCE_LINE.match(line)]
     if test:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, g, request, url_for
+from flask import Blueprint, abort, flash, g, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
@@ -16,7 +16,7 @@ from webapp.core.errors import DomainError
 from webapp.core.extensions import db
 from webapp.models import Campaign
 from webapp.models.sequence import Enrollment, Send, SequenceStep
-from webapp.services.messaging import sequence_lifecycle, sequences, templating
+from webapp.services.messaging import reach, sequence_lifecycle, sequences, templating
 from webapp.services.messaging.send_windows import DEFAULT_SCHEDULE
 from webapp.web import htmx as hx
 from webapp.web.context import load, org_required
@@ -247,26 +247,57 @@ def _schedule_answer(campaign: Campaign, form: SequenceForm, status: int, **extr
 @bp.route("/automation/<int:campaign_id>/activate", methods=["POST"])
 @org_required
 def activate(campaign_id: int):
+    """Activate for new contacts only, or (`who=existing`, after a confirmation step that
+    shows the count) also for the contacts already in the workspace who match."""
     campaign = load_sequence(campaign_id)
     require_change()
+    existing = request.form.get("who") == "existing"
+    if existing and request.form.get("confirmed") != "yes":
+        count = reach.existing_matching(
+            db.session, campaign, sequence_steps(campaign), now=clock.now()
+        )
+        return render_template("automation/activate_confirm.html", campaign=campaign, count=count)
     try:
-        sequence_lifecycle.activate_sequence(
-            db.session, campaign, actor_id=current_user.id, now=clock.now()
+        enrolled = sequence_lifecycle.activate_sequence(
+            db.session,
+            campaign,
+            actor_id=current_user.id,
+            now=clock.now(),
+            include_existing=existing,
         )
     except DomainError as exc:
         db.session.rollback()
         flash(f"Not activated: {exc}", "error")
         return hx.redirect_to(url_for("automation.edit", campaign_id=campaign_id))
     db.session.commit()
+    also = (
+        f" {enrolled:,} existing contact{'s' if enrolled != 1 else ''} enrolled, each at the "
+        "first message it can receive."
+        if existing
+        else ""
+    )
     flash(
-        "Activated. New contacts are enrolled and their messages go out inside your allowed hours.",
+        "Activated. New contacts are enrolled and their messages go out inside your allowed hours."
+        + also,
         "success",
     )
     return hx.redirect_to(
         request.referrer
-        if _same_site(request.referrer)
+        if _same_site(request.referrer) and not existing
         else url_for("automation.show", campaign_id=campaign_id)
     )
+
+
+@bp.app_template_global("existing_to_enrol")
+def existing_to_enrol(campaign: Campaign) -> int:
+    """The contacts already in the workspace that "also existing contacts" would enrol."""
+    return reach.existing_matching(db.session, campaign, sequence_steps(campaign), now=clock.now())
+
+
+@bp.app_template_global("step_reach")
+def step_reach(step: SequenceStep) -> int:
+    """How many contacts the step can reach (its channel's address, consent counts)."""
+    return reach.step_reach(db.session, step)
 
 
 @bp.route("/automation/<int:campaign_id>/pause", methods=["POST"])

@@ -1,0 +1,197 @@
+"""The ONE definition of a workspace's results: leads, conversions, spend and revenue per
+campaign and day, and so per period and channel. The dashboard, the campaigns page, the
+weekly report and the optimiser all read their numbers from here, so they always agree.
+
+- Days are calendar dates in the workspace's time zone (the metrics rows' own days).
+- Spend, clicks, conversions and revenue are the campaigns' daily metrics (uploaded, from
+  an ad platform, or counted by our own sends).
+- Leads of a campaign on a day are the greater of what its platform reported and the inbox
+  leads linked to it that created that day: both usually count the same people, so adding
+  them would count each twice, and taking either alone loses the other's leads.
+- Inbox leads linked to no campaign count for the channel they came from (their source
+  when that is a channel, else "other"), so a total is every lead in the inbox plus those
+  only a platform knows of.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from webapp.models import Campaign, CampaignMetric, Lead
+
+CENT = Decimal("0.01")
+OTHER = "other"  # leads linked to no campaign and from no channel
+CHANNELS = frozenset(
+    ("email", "sms", "whatsapp", "google_ads", "meta_ads", "seo", "content", "referral", "events")
+)
+
+
+@dataclass
+class Result:
+    """Results of one campaign-day, or of a sum of them."""
+
+    spend: Decimal = Decimal("0")
+    clicks: int = 0
+    impressions: int = 0
+    leads: int = 0
+    conversions: int = 0
+    revenue: Decimal = Decimal("0")
+
+    def add(self, other: Result) -> None:
+        self.spend += other.spend
+        self.clicks += other.clicks
+        self.impressions += other.impressions
+        self.leads += other.leads
+        self.conversions += other.conversions
+        self.revenue += other.revenue
+
+    @property
+    def roi(self) -> Decimal | None:
+        return roi(self.revenue, self.spend)
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One campaign's day (campaign_id None: inbox leads linked to no campaign)."""
+
+    campaign_id: int | None
+    channel: str
+    day: date
+    result: Result
+
+
+def roi(revenue: Decimal, spend: Decimal) -> Decimal | None:
+    """Revenue ÷ spend to 4 places; None when nothing was spent."""
+    if spend <= 0:
+        return None
+    return (revenue / spend).quantize(Decimal("0.0001"))
+
+
+def is_loss(value: Decimal | float | None) -> bool:
+    """An ROI under 1× loses money (0.98× is a loss, never shown as a success)."""
+    return value is not None and Decimal(str(value)) < 1
+
+
+def campaign_days(
+    session: Session,
+    zones: dict[int, str],
+    first: date,
+    last: date,
+    *,
+    until: datetime | None = None,
+) -> dict[tuple[int, date], Result]:
+    """Each campaign's results per day first..last for the workspaces `zones` (org id →
+    time zone), in two queries whatever the number of workspaces. `until` cuts the inbox
+    leads at a moment (a week so far)."""
+    m = CampaignMetric
+    out: dict[tuple[int, date], Result] = {}
+    for row in session.execute(
+        select(
+            m.campaign_id, m.day, m.spend, m.clicks, m.impressions, m.leads, m.conversions,
+            m.revenue,
+        ).where(m.org_id.in_(list(zones)), m.day >= first, m.day <= last)
+    ):  # fmt: skip
+        out[(row.campaign_id, row.day)] = Result(
+            Decimal(str(row.spend or 0)).quantize(CENT),
+            int(row.clicks or 0),
+            int(row.impressions or 0),
+            int(row.leads or 0),
+            int(row.conversions or 0),
+            Decimal(str(row.revenue or 0)).quantize(CENT),
+        )
+    inbox: dict[tuple[int, date], int] = defaultdict(int)
+    for org_id, campaign_id, created_at in _inbox_leads(session, zones, first, last, until):
+        if campaign_id is not None:
+            inbox[(campaign_id, _local_day(created_at, zones[org_id]))] += 1
+    for key, count in inbox.items():
+        if first <= key[1] <= last:
+            result = out.setdefault(key, Result())
+            result.leads = max(result.leads, count)
+    return out
+
+
+def day_rows(
+    session: Session,
+    org_id: int,
+    timezone: str,
+    first: date,
+    last: date,
+    *,
+    until: datetime | None = None,
+) -> list[DayRow]:
+    """One workspace's results per campaign and day first..last, with its unlinked inbox
+    leads as rows of their channel."""
+    zones = {org_id: timezone}
+    channels = dict(
+        session.execute(
+            select(Campaign.id, Campaign.channel).where(Campaign.org_id == org_id)
+        ).all()
+    )
+    rows = [
+        DayRow(cid, channels.get(cid, OTHER), day, result)
+        for (cid, day), result in campaign_days(session, zones, first, last, until=until).items()
+    ]
+    unlinked: dict[tuple[str, date], int] = defaultdict(int)
+    for _org, campaign_id, created_at, source in _inbox_leads(
+        session, zones, first, last, until, with_source=True
+    ):
+        if campaign_id is None:
+            day = _local_day(created_at, timezone)
+            if first <= day <= last:
+                unlinked[(source if source in CHANNELS else OTHER, day)] += 1
+    rows += [DayRow(None, ch, day, Result(leads=n)) for (ch, day), n in unlinked.items()]
+    return rows
+
+
+def totals(rows: list[DayRow]) -> Result:
+    total = Result()
+    for row in rows:
+        total.add(row.result)
+    return total
+
+
+def by_channel(rows: list[DayRow]) -> dict[str, Result]:
+    out: dict[str, Result] = defaultdict(Result)
+    for row in rows:
+        out[row.channel].add(row.result)
+    return dict(out)
+
+
+def by_campaign(rows: list[DayRow]) -> dict[int, Result]:
+    out: dict[int, Result] = defaultdict(Result)
+    for row in rows:
+        if row.campaign_id is not None:
+            out[row.campaign_id].add(row.result)
+    return dict(out)
+
+
+def period(
+    session: Session, org, first: date, last: date, *, until: datetime | None = None
+) -> list[DayRow]:
+    """`day_rows` of the workspace `org` (anything with .id and .timezone)."""
+    return day_rows(session, org.id, org.timezone or "UTC", first, last, until=until)
+
+
+def _local_day(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(ZoneInfo(timezone or "UTC")).date()
+
+
+def _inbox_leads(session, zones, first, last, until, *, with_source=False):
+    """The inbox leads that may fall on the days first..last in some workspace's zone
+    (a day's margin each side; the callers keep the exact local days)."""
+    start = datetime.combine(first - timedelta(days=1), time(0), tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=2), time(0), tzinfo=UTC)
+    cols = [Lead.org_id, Lead.campaign_id, Lead.created_at] + ([Lead.source] if with_source else [])
+    query = select(*cols).where(
+        Lead.org_id.in_(list(zones)), and_(Lead.created_at >= start, Lead.created_at < end)
+    )
+    if until is not None:
+        query = query.where(Lead.created_at <= until)
+    return session.execute(query).all()
