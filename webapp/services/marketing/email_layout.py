@@ -78,6 +78,7 @@ class EmailLayout:
     pieces: tuple[str, ...]  # len(SLOTS) + 1
     body_tags: tuple[tuple[str, str], ...]
     business_name: str
+    postal_address: str = ""  # also for the plain-text part's footer
 
     def wrap(
         self,
@@ -169,7 +170,12 @@ def compile_layout(brand: LayoutBrand) -> EmailLayout:
     if tuple(parts[1::2]) != names:
         raise RuntimeError("the email frame lost a slot")  # a css-inline change; tests catch it
     tags = tuple((plain, styled.format(**colours)) for plain, styled in _BODY_TAGS.items())
-    return EmailLayout(pieces=tuple(parts[0::2]), body_tags=tags, business_name=brand.business_name)
+    return EmailLayout(
+        pieces=tuple(parts[0::2]),
+        body_tags=tags,
+        business_name=brand.business_name,
+        postal_address=brand.postal_address,
+    )
 
 
 def body_html(text: str, *, button: bool = False) -> str:
