@@ -10,6 +10,7 @@ from __future__ import annotations
 from webapp.integrations.email.mime import (
     DEFAULT_FROM,
     EmailMessageSpec,
+    InlineImage,
     build_message,
     default_sender,
     message_id,
@@ -25,6 +26,7 @@ from webapp.integrations.receipts import SendReceipt
 __all__ = [
     "DEFAULT_FROM",
     "EmailMessageSpec",
+    "InlineImage",
     "SendReceipt",
     "SmtpConnection",
     "SmtpSettings",

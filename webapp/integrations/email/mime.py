@@ -13,10 +13,11 @@ from __future__ import annotations
 import binascii
 import random
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
+from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
@@ -40,6 +41,16 @@ class EmailMessageSpec:
     headers: dict[str, str] = field(default_factory=dict)
     message_id: str | None = None  # "<…@…>"; derived from what is sent so a re-send is recognisable
     sender: str | None = None  # From; the deployment's MAIL_FROM when None
+    inline_images: tuple[InlineImage, ...] = ()  # PNGs the HTML shows as <img src="cid:…">
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """A PNG carried inside the message, shown by the HTML part through its Content-ID."""
+
+    cid: str  # without the angle brackets
+    data: bytes
+    filename: str = "chart.png"
 
 
 def default_sender() -> str:
@@ -102,6 +113,15 @@ def build_message(spec: EmailMessageSpec, default_from: str, domain: str | None 
         msg.attach(MIMEText(spec.html, "html", _UTF8_QP))
     else:
         msg = text
+    if spec.inline_images:  # multipart/related: the alternative, then the images it shows
+        related: Message = MIMEMultipart("related")
+        related.attach(msg)
+        for image in spec.inline_images:
+            part = MIMEImage(image.data, "png")
+            part["Content-ID"] = f"<{image.cid}>"
+            part.add_header("Content-Disposition", "inline", filename=image.filename)
+            related.attach(part)
+        msg = related
     msg["From"] = _address(spec.sender or default_from)
     msg["To"] = _address(spec.to)
     msg["Subject"] = _header(spec.subject)
@@ -169,6 +189,9 @@ def message_bytes(
     makes — multipart/alternative with the text part first, or one text part — with CRLF
     line ends and no line over 998 octets (headers folded at 78, bodies at 76)."""
     msgid = spec.message_id or make_msgid(domain=domain)
+    if spec.inline_images:  # rare (a report's charts): the email package writes those parts
+        spec = replace(spec, message_id=msgid)
+        return build_message(spec, default_from, domain).as_bytes(policy=SMTP_POLICY), msgid
     headers = [
         _from_line(spec.sender or default_from),
         header_line("To", _address(spec.to)),
