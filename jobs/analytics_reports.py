@@ -30,7 +30,9 @@ def run(ctx: JobContext) -> dict:
     public_url = ctx.app.config["PUBLIC_URL"]
     generated: list[int] = []
     failures: list[str] = []
-    for report, tz, period in list(analytics.due_reports(db.session, ctx.now, ctx.org_id)):
+    due = list(analytics.due_reports(db.session, ctx.now, ctx.org_id))
+    ctx.checkpoint()  # a job's reads hold SQLite's write lock: end them before any sending
+    for report, tz, period in due:
         report_id = report.id
         try:
             report_run = analytics.generate_run(
@@ -42,13 +44,14 @@ def run(ctx: JobContext) -> dict:
             waiting = analytics.queue_run_emails(
                 db.session, report, report_run, now=ctx.now, public_url=public_url
             )
+            generated.append(report_run.id)  # read before the commit expires it
             ctx.checkpoint()  # the run and its email jobs, before the mail server is called
-            generated.append(report_run.id)
             analytics.send_run_emails(db.engine, owner=owner, clock=clock.now, job_ids=waiting)
         except Exception as exc:  # one report's failure must not stop the others
             db.session.rollback()
             log.exception("analytics report %s failed", report_id)
             failures.append(f"report {report_id}: {type(exc).__name__}: {exc}")
+    ctx.checkpoint()
     earlier = analytics.send_run_emails(
         db.engine,
         owner=owner,
