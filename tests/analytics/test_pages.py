@@ -48,6 +48,7 @@ def test_a_template_fills_the_form(client, alice):
     assert 'value="Weekly Marketing Performance"' in html
     assert checked(html, "email_open_rate") and checked(html, "campaign")
     assert not checked(html, "revenue")
+    assert re.search(r'<input[^>]*name="send_hour"[^>]*value="7"', html)
     assert "alice@example.com" in html  # the owner is the first recipient
 
 

@@ -84,3 +84,15 @@ def test_the_email_carries_the_figures_and_the_charts_as_inline_pngs(
         assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(AnalyticsReportRun)) == 1
+
+
+def test_a_period_already_claimed_is_not_computed_again(app, alice_org):
+    from webapp.services import analytics
+    from webapp.services.analytics.periods import period_containing
+
+    report = make_report(alice_org)
+    period = period_containing("daily", DAY)
+    first = analytics.generate_run(db.session, report, "Europe/Berlin", period, now=AFTER)
+    again = analytics.generate_run(db.session, report, "Europe/Berlin", period, now=AFTER)
+    assert first is not None and again is None
+    assert list(analytics.due_reports(db.session, AFTER)) == []

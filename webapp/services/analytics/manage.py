@@ -43,7 +43,7 @@ def template_fields(key: str) -> dict | None:
     template = TEMPLATES.get(key)
     if template is None:
         return None
-    return {k: v for k, v in template.items() if k != "about"} | {"recipients": []}
+    return {k: v for k, v in template.items() if k != "about"} | {"recipients": [], "send_hour": 7}
 
 
 def parse_recipients(text: str) -> list[str]:
