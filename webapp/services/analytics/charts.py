@@ -26,7 +26,8 @@ def _scale_top(peak: float) -> float:
 
 def chart_png(title: str, labels: list[str], values: list[float | None], *, line: bool) -> bytes:
     """One chart as PNG bytes: `values` against `labels` (None drawn as 0)."""
-    labels, values = labels[:MAX_BARS] if not line else labels, values
+    if not line:  # bars for the largest groups only (the table has them all)
+        labels = labels[:MAX_BARS]
     values = [float(v or 0) for v in values[: len(labels)]]
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)

@@ -60,7 +60,7 @@ def charts(figures: dict) -> list[dict]:
                 "dimension": dimension,
                 "metric": metric,
                 "title": f"{METRICS[metric].label} by {DIMENSIONS[dimension].label.lower()}",
-                "line": dimension == "date",
+                "line": dimension == "date" and len(table["rows"]) > 1,  # one day: a bar
                 "labels": [row["label"] for row in table["rows"]],
                 "values": [row["values"][metric] for row in table["rows"]],
             }
