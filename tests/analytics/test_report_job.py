@@ -30,7 +30,7 @@ def outbox_to(org_id: int) -> list[str]:
 
 def runs() -> list[AnalyticsReportRun]:
     db.session.commit()
-    return list(db.session.scalars(select(AnalyticsReportRun)))
+    return list(db.session.scalars(select(AnalyticsReportRun).order_by(AnalyticsReportRun.period)))
 
 
 def test_a_daily_report_waits_for_its_hour_then_runs_once(app, alice_org, clock):

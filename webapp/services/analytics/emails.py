@@ -43,7 +43,7 @@ def report_url(report_id: int, public_url: str) -> str:
         script_name=parts.path or "/",
         url_scheme=parts.scheme or "http",
     )
-    return adapter.build("analytics.show", {"report_id": report_id}, force_external=True)
+    return adapter.build("analytics.show", {"analytics_report_id": report_id}, force_external=True)
 
 
 def compose(

@@ -65,7 +65,7 @@ def _save(form: ReportForm, report: AnalyticsReport | None):
         return render_template(template, form=form, report=report, hows=HOWS), 422
     db.session.commit()
     flash(f"Report {report.name} saved.", "success")
-    return redirect(url_for("analytics.show", report_id=report.id), code=303)
+    return redirect(url_for("analytics.show", analytics_report_id=report.id), code=303)
 
 
 @bp.route("/analytics/new", methods=["GET", "POST"])
@@ -79,10 +79,10 @@ def new():
     return _save(form, None)
 
 
-@bp.route("/analytics/<int:report_id>/edit", methods=["GET", "POST"])
+@bp.route("/analytics/<int:analytics_report_id>/edit", methods=["GET", "POST"])
 @org_required
-def edit(report_id: int):
-    report = load(AnalyticsReport, report_id)
+def edit(analytics_report_id: int):
+    report = load(AnalyticsReport, analytics_report_id)
     form = ReportForm()
     if request.method == "GET":
         _fill(form, {c: getattr(report, c) for c in (*FIELDS[:-1], "filters", "recipients")})
@@ -101,10 +101,10 @@ def _period(report: AnalyticsReport):
     return chosen, latest, tz
 
 
-@bp.route("/analytics/<int:report_id>")
+@bp.route("/analytics/<int:analytics_report_id>")
 @org_required
-def show(report_id: int):
-    report = load(AnalyticsReport, report_id)
+def show(analytics_report_id: int):
+    report = load(AnalyticsReport, analytics_report_id)
     period, latest, tz = _period(report)
     figures = analytics.figures(db.session, report, period, tz)
     after = analytics.period_containing(report.schedule, period.end + timedelta(days=1))
@@ -124,10 +124,10 @@ def show(report_id: int):
     )
 
 
-@bp.route("/analytics/<int:report_id>/export.csv")
+@bp.route("/analytics/<int:analytics_report_id>/export.csv")
 @org_required
-def export(report_id: int):
-    report = load(AnalyticsReport, report_id)
+def export(analytics_report_id: int):
+    report = load(AnalyticsReport, analytics_report_id)
     period, _latest, tz = _period(report)
     figures = analytics.figures(db.session, report, period, tz)
     name = f"analytics-{report.id}-{period.key}.csv"
@@ -138,10 +138,10 @@ def export(report_id: int):
     )
 
 
-@bp.route("/analytics/<int:report_id>/delete", methods=["POST"])
+@bp.route("/analytics/<int:analytics_report_id>/delete", methods=["POST"])
 @org_required
-def delete(report_id: int):
-    report = load(AnalyticsReport, report_id)
+def delete(analytics_report_id: int):
+    report = load(AnalyticsReport, analytics_report_id)
     name = report.name
     analytics.delete_report(db.session, report, actor_id=current_user.id, now=clock.now())
     db.session.commit()
