@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("dimensions", sa.JSON(), nullable=False),
         sa.Column("filters", sa.JSON(), nullable=False),
         sa.Column("recipients", sa.JSON(), nullable=False),
-        sa.Column("send_hour", sa.Integer(), nullable=False, server_default="7"),
+        sa.Column("send_hour", sa.Integer(), nullable=False),
         sa.Column("last_generated_at", sa.DateTime(timezone=True)),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
