@@ -17,7 +17,7 @@ _EXPORTS = {
     "TEMPLATES": "catalogue",
     "ReportInvalid": "manage",
     "cards": "display",
-    "charts": "display",
+    "chart_series": "display",
     "create_report": "manage",
     "delete_report": "manage",
     "due_reports": "runs",

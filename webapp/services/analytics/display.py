@@ -47,7 +47,7 @@ def _trend(change: float | None) -> str:
     return "up" if change > 0 else "down"
 
 
-def charts(figures: dict) -> list[dict]:
+def chart_series(figures: dict) -> list[dict]:
     """One chart a dimension that splits any metric: its first metric against the groups."""
     out = []
     for dimension, table in figures["tables"].items():

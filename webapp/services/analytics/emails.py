@@ -51,7 +51,7 @@ def compose(
 ) -> EmailMessageSpec:
     """The email of one run for one recipient, its charts drawn as PNGs shown by cid."""
     figures = run.figures
-    charts = display.charts(figures)
+    charts = display.chart_series(figures)
     images = tuple(
         InlineImage(
             cid=f"{chart['id']}.{run.id}@autopilot",

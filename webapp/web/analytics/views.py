@@ -114,7 +114,7 @@ def show(analytics_report_id: int):
         period=period,
         figures=figures,
         cards=analytics.cards(figures),
-        charts=analytics.charts(figures),
+        charts=analytics.chart_series(figures),
         metrics=analytics.METRICS,
         dimensions=analytics.DIMENSIONS,
         fmt=analytics.format_value,
