@@ -219,6 +219,18 @@ SPECS = [  # every scheduled job; `module` is the jobs/ module whose `run` it ca
         module="bounces",
         per_org=True,
     ),
+    dict(
+        name="analytics_reports",
+        title="Analytics reports",
+        description=(
+            "Computes each scheduled analytics report once for its period (yesterday, last "
+            "week or last month, in the workspace's time zone) after its send hour, and emails "
+            "it with its charts to the report's recipients."
+        ),
+        schedule=EveryMinutes(60, at_minute=15),
+        module="analytics_reports",
+        per_org=True,
+    ),
 ]
 
 

@@ -209,6 +209,17 @@ def _workspace(app: Flask, org: Organization, owner: User, clock) -> dict[str, i
     db.session.commit()
     run_asset_jobs(db.engine, owner="crawl", clock=lambda: START)
 
+    from webapp.services.analytics import TEMPLATES, create_report
+
+    analytics_report = create_report(
+        db.session,
+        org.id,
+        {**TEMPLATES["daily_sales"], "recipients": [owner.email]},
+        actor_id=owner.id,
+        now=START,
+    )
+    db.session.commit()
+
     from webapp.models import Campaign, CampaignTask, JobRun, SequenceStep
     from webapp.models import Membership as MembershipModel
 
@@ -252,6 +263,7 @@ def _workspace(app: Flask, org: Organization, owner: User, clock) -> dict[str, i
         "marketing_campaign_id": marketing.id,
         "landing_page_id": landing.id,
         "asset_id": asset.id,
+        "analytics_report_id": analytics_report.id,
     }
 
 

@@ -229,6 +229,15 @@ def _broadcast(org: Organization, owner: User) -> int:
     return broadcast.id
 
 
+def _analytics_report(org: Organization, owner: User) -> int:
+    from webapp.services.analytics import TEMPLATES, create_report
+
+    fields = {**TEMPLATES["weekly_marketing"], "recipients": [owner.email]}
+    report = create_report(db.session, org.id, fields, actor_id=owner.id, now=START)
+    db.session.commit()
+    return report.id
+
+
 def _marketing_campaign(org: Organization, _owner: User) -> int:
     from tests.marketing.factories import make_campaign
 
@@ -290,6 +299,7 @@ FACTORIES: dict[str, Callable[[Organization, User], int]] = {
     "landing_page_id": _landing_page,
     "asset_id": _asset,
     "intent_id": _chat_intent,
+    "analytics_report_id": _analytics_report,
 }
 
 

@@ -3,6 +3,12 @@
 from webapp.models.activity import ActivityLog
 from webapp.models.ads import AD_PROVIDERS, AdPlatformLink
 from webapp.models.alert import HealthAlert
+from webapp.models.analytics import (
+    REPORT_SCHEDULES,
+    REPORT_TYPES,
+    AnalyticsReport,
+    AnalyticsReportRun,
+)
 from webapp.models.asset import ASSET_TYPES, Asset, Generation, PromptTemplate
 from webapp.models.autopilot import DEFAULT_RULES, AiCall, AutopilotConfig
 from webapp.models.broadcast import BROADCAST_STATUSES, Broadcast
@@ -115,4 +121,8 @@ __all__ = [
     "BounceEvent",
     "Suppression",
     "WorkspaceHealthRow",
+    "AnalyticsReport",
+    "AnalyticsReportRun",
+    "REPORT_SCHEDULES",
+    "REPORT_TYPES",
 ]

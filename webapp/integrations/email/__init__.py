@@ -16,6 +16,7 @@ from webapp.integrations.email.headers import (
 from webapp.integrations.email.mime import (
     DEFAULT_FROM,
     EmailMessageSpec,
+    InlineImage,
     build_message,
     default_sender,
     message_id,
@@ -35,6 +36,7 @@ __all__ = [
     "parse_address",
     "DEFAULT_FROM",
     "EmailMessageSpec",
+    "InlineImage",
     "SendReceipt",
     "SmtpConnection",
     "SmtpSettings",

@@ -30,6 +30,7 @@ _EXPORTS = {
     "create_template": "prompts",
     "current": "manage",
     "edit": "manage",
+    "font": "banner",
     "generate": "api_ops",
     "generate_for_campaign": "manage",
     "generations_of": "manage",

@@ -15,6 +15,8 @@ _EXPORTS = {
     "remove_tag": "tags",
     "tags_of": "tags",
     "is_member": "membership",
+    "json_text": "sql",
+    "looks_numeric": "sql",
     "RulesInvalid": "rules",
 }
 
