@@ -145,7 +145,9 @@ def test_the_sequences_tick_sends_a_confirmation_the_form_left_behind(app, alice
     from jobs.runner import run_job
     from webapp.services.leads import receive_form
 
-    lead = receive_form(db.session, alice_org.id, {"email": "eve@example.com"}, ip="1", now=START)
+    lead = receive_form(
+        db.session, alice_org.id, {"email": "eve@example.com"}, ip="1", now=START
+    ).lead
     db.session.commit()  # no request here, so nothing ran after a response
     assert lead.optin_state == "pending" and outbox() == []
     outcome = run_job(app, "automation", trigger="manual")

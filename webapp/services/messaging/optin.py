@@ -163,7 +163,7 @@ def send_confirmation(job: QueuedJob, ctx: JobContext) -> Outcome:
         return Failed(reason, "CONSENT", retryable=False)
     base = _config("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
     link = f"{base}/confirm/{confirm_token(_config('SECRET_KEY', ''), lead.id)}"
-    spec = confirmation_email(org, lead, link, message_id=message_id_for(f"optin-{job.id}"))
+    spec = confirmation_email(org, lead, link, message_id=message_id_for(job.id, job.created_at))
     lead_id, address = lead.id, lead.email
     ctx.session.rollback()  # the reads end here: nothing is held while the server is called
     try:
