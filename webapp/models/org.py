@@ -24,6 +24,10 @@ class Organization(db.Model):
     # The workspace's part of its public addresses (/p/<public_slug>/<page>): set from the
     # name the first time one is needed, editable on the brand page.
     public_slug: Mapped[str | None] = mapped_column(String(60), unique=True)
+    # Texting hours in the contact's zone (messaging/quiet_hours.py): a narrower window
+    # than the legal 08:00–21:00, or None for exactly that.
+    texting_from: Mapped[str | None] = mapped_column(String(5))
+    texting_until: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(

@@ -43,7 +43,8 @@ LABELS = {
 }
 FIELDS = {
     "smtp": ("host", "port", "username", "password", "starttls", "use_ssl", "sender"),
-    "twilio": ("account_sid", "auth_token", "from_number", "whatsapp_from", "subaccount"),
+    "twilio": ("account_sid", "auth_token", "from_number", "whatsapp_from",
+               "whatsapp_template_sid", "subaccount"),
     "openai": ("api_key", "base_url", "model"),
     "google_ads": ("developer_token", "client_id", "client_secret", "refresh_token",
                    "customer_id", "login_customer_id"),

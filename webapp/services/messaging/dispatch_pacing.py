@@ -67,13 +67,23 @@ class Pacing:
         self.leased_at = time.monotonic()
 
     def release(
-        self, jobs: list[QueuedJob], run_at: Callable[[int], datetime], result: ProcessResult
+        self,
+        jobs: list[QueuedJob],
+        run_at: Callable[[int], datetime],
+        result: ProcessResult,
+        *,
+        reason: str | None = None,
     ) -> None:
-        """Put leased jobs back to pending for later, without spending an attempt."""
+        """Put leased jobs back to pending for later, without spending an attempt.
+        `reason`, when given, is kept on the jobs (shown on the waiting message)."""
         now = self.clock()
         with Session(self.engine) as session:
             queue.release(
-                session, self.owner, [(job.id, run_at(i)) for i, job in enumerate(jobs)], now=now
+                session,
+                self.owner,
+                [(job.id, run_at(i)) for i, job in enumerate(jobs)],
+                now=now,
+                reason=reason,
             )
             session.commit()
         result.deferred += len(jobs)

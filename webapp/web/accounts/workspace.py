@@ -12,6 +12,7 @@ from webapp.models import Invite, Membership
 from webapp.services.accounts import people as accounts
 from webapp.services.accounts import sessions
 from webapp.services.activity.log import log_activity
+from webapp.services.messaging.quiet_hours import TEXTING_FROM, TEXTING_UNTIL
 from webapp.web.accounts.auth_forms import AccountForm
 from webapp.web.accounts.workspace_forms import InviteForm, WorkspaceForm, WorkspaceSettingsForm
 from webapp.web.context import load, org_required, owner_required
@@ -24,6 +25,8 @@ bp = Blueprint("workspace", __name__)
 @org_required
 def settings():
     form = WorkspaceSettingsForm(obj=g.org)
+    form.texting_from.data = form.texting_from.data or TEXTING_FROM
+    form.texting_until.data = form.texting_until.data or TEXTING_UNTIL
     if request.method == "POST":
         if g.membership.role != "owner":
             abort(403, "Only an owner can change the workspace settings.")
@@ -32,6 +35,7 @@ def settings():
             g.org.name, g.org.timezone = form.name.data.strip(), form.timezone.data
             if form.event_retention_days.data is not None:
                 g.org.event_retention_days = form.event_retention_days.data
+            g.org.texting_from, g.org.texting_until = texting_hours_of(form)
             log_activity(
                 db.session,
                 g.org,
@@ -54,7 +58,16 @@ def _settings(org) -> dict:
         "name": org.name,
         "timezone": org.timezone,
         "event_retention_days": org.event_retention_days,
+        "texting_hours": [org.texting_from, org.texting_until],
     }
+
+
+def texting_hours_of(form: WorkspaceSettingsForm) -> tuple[str | None, str | None]:
+    """The texting hours to store: None for the legal default itself (08:00–21:00)."""
+    return (
+        None if form.texting_from.data == TEXTING_FROM else form.texting_from.data,
+        None if form.texting_until.data == TEXTING_UNTIL else form.texting_until.data,
+    )
 
 
 @bp.route("/settings/team")
