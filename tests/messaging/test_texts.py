@@ -14,11 +14,6 @@ from tests.messaging.factories import WELCOME, job_of, make_contact, make_sequen
 from webapp.core.extensions import db
 from webapp.models import Conversation
 from webapp.services.messaging.dispatch import process_due
-from webapp.services.messaging.quiet_hours import (
-    check_texting_hours,
-    contact_zone,
-    zones_for_number,
-)
 
 fake_twilio = twilio_server.fake_twilio
 SMS = [dict(WELCOME[2], delay_value=0)]
@@ -37,6 +32,8 @@ def _bodies(server) -> list[str]:
 
 
 def test_it_infers_the_zone_from_the_number_and_picks_one_of_several_deterministically():
+    from webapp.services.messaging.quiet_hours import contact_zone, zones_for_number
+
     assert contact_zone(None, LOS_ANGELES, "Europe/London") == "America/Los_Angeles"
     assert contact_zone("Asia/Tokyo", LOS_ANGELES, "Europe/London") == "Asia/Tokyo"
     toll_free = "+18005550123"  # every US zone
@@ -84,6 +81,7 @@ def test_a_workspace_may_narrow_the_texting_hours_never_widen_them(
     app, client, alice, alice_org, fake_twilio
 ):
     from tests.conftest import csrf_token, login
+    from webapp.services.messaging.quiet_hours import check_texting_hours
 
     assert check_texting_hours("07:30", "21:00")
     assert check_texting_hours("08:00", "22:00")
@@ -140,8 +138,20 @@ def test_the_segment_preview_counts_the_footer_and_says_so():
 
     text = "x" * 150  # one segment alone, two with the footer
     estimate = estimate_sms(text, "Alice Bakes", Decimal("0.0079"))
-    assert estimate.size.segments == 2
-    assert estimate.later_size.segments == 1
+    assert estimate.size.segments == 1
+    assert estimate.first_size.segments == 2
+    assert estimate.first_size.characters == 150 + len("\n\nReply STOP to opt out")
+
+
+def test_the_step_editor_preview_says_the_footer_is_added_on_the_first_text(client, alice):
+    from tests.conftest import csrf_token, login
+
+    login(client, alice)
+    form = {"channel": "sms", "body": "x" * 150, "csrf_token": csrf_token(client, "/automation")}
+    text = client.post("/automation/sms-size", data=form).get_data(as_text=True)
+    assert "1 SMS segment" in text
+    assert "first text ends with “Reply STOP to opt out”" in text
+    assert "<strong>2 segments</strong> (1 more)" in text
 
 
 # --- 11. WhatsApp's 24-hour window --------------------------------------------------------------
@@ -208,3 +218,54 @@ def test_whatsapp_outside_the_window_without_a_template_is_held_with_the_reason(
     job = job_of(sends_of(campaign)[0])
     assert job.status == "pending" and job.attempts == 0
     assert "outside WhatsApp's 24-hour window and no approved template is set" in job.last_error
+
+
+def test_a_coach_followup_waits_for_the_morning_in_the_contacts_zone(app, alice_org, clock):
+    from tests.coach.test_coach import followups, process, switch_on
+    from webapp.services.coach import audience as coach
+    from webapp.services.leads.capture import capture_lead
+
+    lead, _ = capture_lead(
+        db.session, alice_org.id, {"full_name": "Dana", "phone": LOS_ANGELES}, source="manual", now=clock()
+    )
+    lead.status = "new"
+    switch_on(alice_org.id, clock, frequency="daily")  # 09:00–18:00 London: open at 10:00
+    coach.schedule_followups(db.session, alice_org.id, now=clock())
+
+    result = process(app, clock)  # 02:00 in Los Angeles
+
+    assert (result.sent, result.deferred) == (0, 1)
+    [waiting] = followups(lead.id)
+    assert (waiting.status, waiting.due_at) == ("pending", datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+
+
+def test_the_template_is_set_where_whatsapp_is_configured_and_checked(
+    app, client, alice, alice_org, fake_twilio, clock
+):
+    from tests.conftest import csrf_token, login
+    from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+
+    use_twilio(app, fake_twilio)  # the deployment's account has no template
+    login(client, alice)
+    form = {
+        "twilio-account_sid": ACCOUNT_SID,
+        "twilio-auth_token": AUTH_TOKEN,
+        "twilio-from_number": FROM_NUMBER,
+        "twilio-whatsapp_template_sid": "HX123",
+    }
+
+    def save(data: dict):
+        token = csrf_token(client, "/settings/integrations")
+        return client.post("/settings/integrations/twilio", data={**data, "csrf_token": token})
+
+    answer = save(form)
+    assert answer.status_code == 422
+    assert "A Content SID is &#34;HX&#34; followed by 32 hexadecimal" in answer.get_data(as_text=True)
+    assert save({**form, "twilio-whatsapp_template_sid": TEMPLATE}).status_code == 303
+
+    clock.set(DAYTIME_LA)
+    make_sequence(alice_org, steps=WHATSAPP)
+    make_contact(alice_org, phone=LOS_ANGELES, name="Dana")
+    process_due(app, now=DAYTIME_LA)
+    (posted,) = fake_twilio.posted()
+    assert posted.form["ContentSid"] == TEMPLATE

@@ -20,13 +20,7 @@ from datetime import datetime, timedelta
 from webapp.integrations import delivery
 from webapp.models import QueuedJob
 from webapp.services.messaging.dispatch_batch import Batch
-from webapp.services.messaging.quiet_hours import (
-    TEXT_CHANNELS,
-    contact_zone,
-    held_until,
-    hold_reason,
-    texting_hours,
-)
+from webapp.services.messaging.quiet_hours import TEXT_CHANNELS, quiet_until
 from webapp.services.messaging.step_jobs import ProcessResult
 from webapp.services.messaging.templating import RenderedMessage, variables_for
 from webapp.services.messaging.text_footer import with_footer
@@ -48,13 +42,11 @@ class Texting:
         Tests (sent to the outbox only) are not held."""
         if step.channel not in TEXT_CHANNELS or job.test_mode:
             return False
-        org = ctx.orgs[send.org_id]
-        tz = contact_zone(lead.timezone, lead.phone, org.timezone)
-        hours = texting_hours(org)
-        opens = held_until(now, tz, hours)
-        if opens is None:
+        held = quiet_until(lead, ctx.orgs[send.org_id], now)
+        if held is None:
             return False
-        self.release([job], lambda _i: opens, result, reason=hold_reason(hours[0], tz))
+        opens, reason = held
+        self.release([job], lambda _i: opens, result, reason=reason)
         line = "Texts due in the contacts' night wait until the morning in their time zone."
         if line not in result.details:
             result.details.append(line)

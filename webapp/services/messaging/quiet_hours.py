@@ -85,6 +85,14 @@ def held_until(at: datetime, tz: str, hours: tuple[str, str]) -> datetime | None
     return None if opens == at.astimezone(opens.tzinfo) else opens
 
 
+def quiet_until(lead, org, at: datetime) -> tuple[datetime, str] | None:
+    """When a text to `lead` due `at` may go, and why it waits; None when it may go now."""
+    tz = contact_zone(lead.timezone, lead.phone, org.timezone)
+    hours = texting_hours(org)
+    opens = held_until(at, tz, hours)
+    return None if opens is None else (opens, hold_reason(hours[0], tz))
+
+
 def hold_reason(opens_at: time | str, tz: str) -> str:
     """The words shown on a text that waits for the morning."""
     return f"Held until {opens_at} in the contact's time zone ({tz}): no texts at night."

@@ -124,29 +124,25 @@ SAMPLE = {
 
 @dataclass(frozen=True)
 class Estimate:
-    size: SmsSize  # the first text a contact receives: with the opt-out footer
+    size: SmsSize
     cost: Decimal  # per recipient, at the deployment's price per segment
     plain_template: str | None  # the template with plain punctuation, when that is cheaper
     plain_size: SmsSize | None
-    later_size: SmsSize | None = None  # a later text, without the footer
+    first_size: SmsSize | None = None  # a contact's first text: with the opt-out footer
     footer: str = ""
 
 
 def estimate_sms(template: str, business: str, price_per_segment: Decimal) -> Estimate:
-    """The segments and cost one recipient's copy of `template` takes (its first text, with
-    the opt-out footer: the most it costs), and the cheaper spelling when look-alike
-    punctuation forces UCS-2."""
+    """The segments and cost one recipient's copy of `template` takes, the same for a
+    contact's first text (which ends with the opt-out footer), and the cheaper spelling when
+    look-alike punctuation forces UCS-2."""
     variables = {**SAMPLE, "companyName": business}
-
-    def first(text: str) -> SmsSize:
-        return measure_sms(with_footer(text, SAMPLE["phone"]))
-
     rendered = render(template, variables)
-    size = first(rendered)
+    size = measure_sms(rendered)
     cheaper, cheaper_size = None, None
     if size.encoding == "UCS-2":
         candidate = plain(template)
-        candidate_size = first(render(candidate, variables))
+        candidate_size = measure_sms(render(candidate, variables))
         if candidate_size.segments < size.segments or candidate_size.encoding == "GSM-7":
             cheaper, cheaper_size = candidate, candidate_size
     return Estimate(
@@ -154,6 +150,6 @@ def estimate_sms(template: str, business: str, price_per_segment: Decimal) -> Es
         size.cost(price_per_segment),
         cheaper,
         cheaper_size,
-        later_size=measure_sms(rendered),
+        first_size=measure_sms(with_footer(rendered, SAMPLE["phone"])),
         footer=FOOTERS[footer_language(SAMPLE["phone"])],
     )
