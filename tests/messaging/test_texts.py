@@ -188,9 +188,7 @@ def test_whatsapp_within_24_hours_of_the_contacts_message_goes_as_text(
     assert "10% off" in posted.form["Body"] and "ContentSid" not in posted.form
 
 
-def test_whatsapp_outside_the_window_uses_the_approved_template(
-    app, alice_org, fake_twilio, clock
-):
+def test_whatsapp_outside_the_window_uses_the_approved_template(app, alice_org, fake_twilio, clock):
     clock.set(DAYTIME_LA)
     use_twilio(app, fake_twilio, TWILIO_WHATSAPP_TEMPLATE_SID=TEMPLATE)
     make_sequence(alice_org, steps=WHATSAPP)
@@ -226,7 +224,11 @@ def test_a_coach_followup_waits_for_the_morning_in_the_contacts_zone(app, alice_
     from webapp.services.leads.capture import capture_lead
 
     lead, _ = capture_lead(
-        db.session, alice_org.id, {"full_name": "Dana", "phone": LOS_ANGELES}, source="manual", now=clock()
+        db.session,
+        alice_org.id,
+        {"full_name": "Dana", "phone": LOS_ANGELES},
+        source="manual",
+        now=clock(),
     )
     lead.status = "new"
     switch_on(alice_org.id, clock, frequency="daily")  # 09:00–18:00 London: open at 10:00
@@ -236,7 +238,10 @@ def test_a_coach_followup_waits_for_the_morning_in_the_contacts_zone(app, alice_
 
     assert (result.sent, result.deferred) == (0, 1)
     [waiting] = followups(lead.id)
-    assert (waiting.status, waiting.due_at) == ("pending", datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+    assert (waiting.status, waiting.due_at) == (
+        "pending",
+        datetime(2026, 11, 23, 16, 0, tzinfo=UTC),
+    )
 
 
 def test_the_template_is_set_where_whatsapp_is_configured_and_checked(
@@ -260,7 +265,9 @@ def test_the_template_is_set_where_whatsapp_is_configured_and_checked(
 
     answer = save(form)
     assert answer.status_code == 422
-    assert "A Content SID is &#34;HX&#34; followed by 32 hexadecimal" in answer.get_data(as_text=True)
+    assert "A Content SID is &#34;HX&#34; followed by 32 hexadecimal" in answer.get_data(
+        as_text=True
+    )
     assert save({**form, "twilio-whatsapp_template_sid": TEMPLATE}).status_code == 303
 
     clock.set(DAYTIME_LA)

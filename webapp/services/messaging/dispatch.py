@@ -223,18 +223,10 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting):
         try:
             for index, job in enumerate(jobs):
                 self.keep_lease(jobs[index:])
-                send = ctx.sends[job.id]
-                step = ctx.step_by_id[send.step_id]
-                lead = ctx.leads[send.lead_id]
-                org = ctx.orgs[send.org_id]
-                rendered = render_step(step, lead, org, variables=variables_for(lead, org))
-                outside = self.outside_session(sender, job, lead, ctx)  # WhatsApp's 24 hours
-                if not outside:
-                    rendered = self.first_text(job, step, lead, ctx, rendered)
-                message = self.message(job, send, step, lead, org, rendered)
-                if outside and (message := self.as_template(message, sender, lead, org)) is None:
-                    self.hold_whatsapp(job, result)
-                    continue
+                composed = self.compose(job, sender, ctx, result)
+                if composed is None:
+                    continue  # held (WhatsApp's 24-hour window, no template)
+                send, step, lead, rendered, message = composed
                 if job.id not in self.started:
                     self.start(job)
                 # The next job's attempt is counted in this one's acknowledgement.
@@ -275,6 +267,21 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting):
                 self.unacked = None
         finally:
             self.write_timeline(self.conn)
+
+    def compose(self, job: QueuedJob, sender, ctx: Batch, result: ProcessResult):
+        """(send, step, contact, rendered, message) of a job, or None when it was held."""
+        send = ctx.sends[job.id]
+        step, lead = ctx.step_by_id[send.step_id], ctx.leads[send.lead_id]
+        org = ctx.orgs[send.org_id]
+        rendered = render_step(step, lead, org, variables=variables_for(lead, org))
+        outside = self.outside_session(sender, job, lead, ctx)  # WhatsApp's 24 hours
+        if not outside:
+            rendered = self.first_text(job, step, lead, ctx, rendered)
+        message = self.message(job, send, step, lead, org, rendered)
+        if outside and (message := self.as_template(message, sender, lead, org)) is None:
+            self.hold_whatsapp(job, result)
+            return None
+        return send, step, lead, rendered, message
 
     def start(self, job: QueuedJob) -> None:
         """Count the attempt of a job whose sending begins (when no acknowledgement did)."""

@@ -115,7 +115,9 @@ def _text_history(session: Session, sends: list) -> tuple[set, dict]:
             Conversation.channel,
             Conversation.last_inbound_at,
             Conversation.last_outbound_at,
-        ).where(Conversation.lead_id.in_(list(leads)), Conversation.channel.in_(("sms", "whatsapp")))
+        ).where(
+            Conversation.lead_id.in_(list(leads)), Conversation.channel.in_(("sms", "whatsapp"))
+        )
     ):
         if outbound is not None:
             texted.add((lead_id, channel))
@@ -196,7 +198,9 @@ class Screening:
         if not ((lead.email if step.channel == "email" else lead.phone) or "").strip():
             self.pass_over(job, send, step, lead, ctx, result)
             return True
-        return self.quiet(job, send, step, lead, ctx, result, now=now)  # messaging/dispatch_texts.py
+        return self.quiet(
+            job, send, step, lead, ctx, result, now=now
+        )  # messaging/dispatch_texts.py
 
     def pass_over(
         self,
