@@ -65,7 +65,15 @@ def switch_on(org_id: int, clock, **changes) -> CoachSettings:
     return settings
 
 
-def contact(org_id: int, clock, name: str, phone: str | None, *, status: str = "new") -> Lead:
+def contact(
+    org_id: int,
+    clock,
+    name: str,
+    phone: str | None,
+    *,
+    status: str = "new",
+    timezone: str = "Europe/London",
+) -> Lead:
     lead, _created = capture_lead(
         db.session,
         org_id,
@@ -75,7 +83,7 @@ def contact(org_id: int, clock, name: str, phone: str | None, *, status: str = "
             "full_name": name,
             "phone": phone,
             "email": f"{name.split()[0].lower()}@example.com",
-            "timezone": "Europe/London",
+            "timezone": timezone,
         },
         source="manual",
         now=clock(),
