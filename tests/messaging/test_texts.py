@@ -141,6 +141,8 @@ def test_the_segment_preview_counts_the_footer_and_says_so():
     assert estimate.size.segments == 1
     assert estimate.first_size.segments == 2
     assert estimate.first_size.characters == 150 + len("\n\nReply STOP to opt out")
+    said = estimate_sms("Sale today! Text STOP to opt out", "Alice Bakes", Decimal("0.0079"))
+    assert said.first_size == said.size  # it already says how to stop: no second footer
 
 
 def test_the_step_editor_preview_says_the_footer_is_added_on_the_first_text(client, alice):

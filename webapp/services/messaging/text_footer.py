@@ -11,6 +11,8 @@ the two languages the product ships).
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 FOOTERS = {
@@ -18,6 +20,7 @@ FOOTERS = {
     "de": "Antworten Sie STOP zum Abmelden",
 }
 GERMAN_REGIONS = frozenset({"DE", "AT", "LI"})
+SAYS_STOP = re.compile(r"\bSTOP\b")  # the owner already wrote how to opt out
 
 
 def footer_language(phone: str | None) -> str:
@@ -30,5 +33,8 @@ def footer_language(phone: str | None) -> str:
 
 
 def with_footer(text: str, phone: str | None) -> str:
-    """`text` ending with the opt-out footer in the contact's language."""
+    """`text` ending with the opt-out footer in the contact's language (unchanged when it
+    already tells how to stop)."""
+    if SAYS_STOP.search(text):
+        return text
     return f"{text.rstrip()}\n\n{FOOTERS[footer_language(phone)]}"
