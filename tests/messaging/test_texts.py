@@ -75,6 +75,12 @@ def test_the_held_reason_shows_on_the_waiting_message(app, client, alice, alice_
     page = client.get(f"/automation/{campaign.id}").get_data(as_text=True)
 
     assert "Held until 08:00 in the contact&#39;s time zone (America/Los_Angeles)" in page
+    from tests.messaging.test_automation_api import key_for
+
+    api = client.get(
+        f"/api/v1/campaigns/{campaign.id}/automation?action=jobs", headers=key_for(alice)
+    )
+    assert "(America/Los_Angeles)" in api.json["jobs"][0]["held"]
 
 
 def test_a_workspace_may_narrow_the_texting_hours_never_widen_them(
