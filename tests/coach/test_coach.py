@@ -65,16 +65,26 @@ def switch_on(org_id: int, clock, **changes) -> CoachSettings:
     return settings
 
 
-def contact(org_id: int, clock, name: str, phone: str | None, *, status: str = "new") -> Lead:
-    """A contact who agreed to WhatsApp messages and lives in the workspace's zone (London)."""
+def contact(
+    org_id: int,
+    clock,
+    name: str,
+    phone: str | None,
+    *,
+    status: str = "new",
+    timezone: str = "Europe/London",
+) -> Lead:
+    """A contact who agreed to WhatsApp messages and lives in `timezone` (London)."""
     lead, _created = capture_lead(
         db.session,
         org_id,
+        # Her own zone, London, where the tests' clock is daytime: a +1 415 number alone puts
+        # her in Los Angeles, where 10:00 UTC is 02:00, the quiet hours for texts.
         {
             "full_name": name,
             "phone": phone,
             "email": f"{name.split()[0].lower()}@example.com",
-            "timezone": "Europe/London",
+            "timezone": timezone,
             "whatsapp_consent": "yes",
         },
         source="manual",

@@ -43,6 +43,7 @@ def coached(org_id: int, clock, count: int = 1) -> list[int]:
         capture_lead(
             db.session,
             org_id,
+            # London, where the tests' clock is daytime (a +1 415 number alone: 02:00 in LA)
             {
                 "full_name": f"Dana{n} Diaz",
                 "phone": f"+1415555{2700 + n}",

@@ -62,7 +62,10 @@ def test_two_worker_processes_never_write_to_one_conversation_at_once(
         auto_reply=True,
     )
     leads = [
-        contact(alice_org.id, clock, f"Person{n} Racer", f"+1415555{3000 + n}") for n in range(30)
+        contact(
+            alice_org.id, clock, f"Person{n} Racer", f"+1415555{3000 + n}", timezone=midday(now)
+        )
+        for n in range(30)
     ]
     coach.schedule_followups(db.session, alice_org.id, now=now)
     for lead in leads:
@@ -146,6 +149,13 @@ def test_two_worker_processes_never_write_to_one_conversation_at_once(
 # --- a worker killed mid-follow-up --------------------------------------------------------------
 
 
+def midday(now: datetime) -> str:
+    """A zone where it is about noon at `now`: these workers run on the real clock, and a
+    contact's quiet hours (21:00–08:00 in its zone) would hold its follow-up."""
+    offset = 12 - now.hour  # -11 … +12 hours from UTC
+    return f"Etc/GMT{-offset:+d}"  # the Etc zones' sign is the other way round
+
+
 def start_worker(url: str, tmp: Path, owner: str, *extra: str) -> subprocess.Popen:
     command = [
         sys.executable,
@@ -191,7 +201,7 @@ def test_a_worker_killed_mid_followup_is_taken_over_and_it_is_sent_once(
     now = system_now()
     db.session.get(Organization, alice_org.id).timezone = "UTC"
     switch_on(alice_org.id, clock, frequency="daily", window_start="00:00", window_end="23:59")
-    dana_id = contact(alice_org.id, clock, "Dana Diaz", DANA).id
+    dana_id = contact(alice_org.id, clock, "Dana Diaz", DANA, timezone=midday(now)).id
     assert coach.schedule_followups(db.session, alice_org.id, now=now) == 1
     db.session.commit()
     db.session.remove()

@@ -266,6 +266,8 @@ class FakeTwilio:
             return _error(400, 21610, "Attempt to send to unsubscribed recipient")
         if not form.get("From"):
             return _error(400, 21603, "A 'From' phone number is required.")
+        if not (form.get("Body") or form.get("ContentSid") or form.get("MediaUrl")):
+            return _error(400, 21602, "Message body is required.")
         sid = _sid("SM")
         now = _now()
         message = {

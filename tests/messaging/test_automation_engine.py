@@ -614,7 +614,12 @@ def test_text_messages_go_to_the_outbox_without_twilio(app, alice_org, channel):
     make_contact(alice_org, email=None, phone="+44 7911 123456", name="Ana")
     assert process(app).sent == 1
     [row] = db.session.scalars(select(OutboxMessage)).all()
-    assert (row.channel, row.to, row.body_text) == (channel, "+447911123456", "Hi Ana")
+    # The contact's first text ends with the opt-out footer (issue 14, item 11).
+    assert (row.channel, row.to, row.body_text) == (
+        channel,
+        "+447911123456",
+        "Hi Ana\n\nReply STOP to opt out",
+    )
     assert sends_of(campaign)[0].provider == "outbox"
 
 

@@ -53,7 +53,13 @@ def opted_out(lead: Lead, channel: str) -> bool:
 
 def make_lead(org_id: int, clock, phone: str = DANA, name: str = "Dana Diaz") -> Lead:
     lead, _created = capture_lead(
-        db.session, org_id, {"full_name": name, "phone": phone}, source="manual", now=clock()
+        db.session,
+        org_id,
+        # Her own zone, where the tests' clock (10:00 UTC) is daytime: a +1 415 number alone
+        # would put her in Los Angeles at 02:00, the quiet hours (messaging/quiet_hours.py).
+        {"full_name": name, "phone": phone, "timezone": "Europe/London"},
+        source="manual",
+        now=clock(),
     )
     db.session.commit()
     return lead

@@ -76,7 +76,13 @@ def test_an_auth_failure_fails_no_contact_onto_the_list(app, alice_org, smtp_sin
 def test_twilio_21610_opts_the_contact_out_of_sms_only(app, alice_org, fake_twilio):
     use_twilio(app, fake_twilio)
     make_sequence(alice_org, steps=SMS)
-    lead = make_contact(alice_org, email="dana@example.org", phone="+14155552671", name="Dana")
+    lead = make_contact(  # her own zone: 10:00 UTC is daytime there, not 02:00 as in LA
+        alice_org,
+        email="dana@example.org",
+        phone="+14155552671",
+        name="Dana",
+        timezone="Europe/London",
+    )
     fake_twilio.unsubscribed.add("+14155552671")
     db.session.commit()
 

@@ -162,6 +162,9 @@ def delivery_config() -> dict:
         "TWILIO_AUTH_TOKEN": env_str("TWILIO_AUTH_TOKEN"),
         "TWILIO_FROM": env_str("TWILIO_FROM"),
         "TWILIO_WHATSAPP_FROM": env_str("TWILIO_WHATSAPP_FROM"),
+        # The approved WhatsApp template (Content SID, HX…) for messages outside the 24-hour
+        # window, for workspaces on the deployment's Twilio account.
+        "TWILIO_WHATSAPP_TEMPLATE_SID": env_str("TWILIO_WHATSAPP_TEMPLATE_SID"),
         "TWILIO_TIMEOUT_SECONDS": env_int("TWILIO_TIMEOUT_SECONDS", 15, minimum=1),
         # Tests only: the local fake Twilio server (the client has no base-URL option).
         "TWILIO_API_BASE": env_str("TWILIO_API_BASE"),

@@ -84,6 +84,9 @@ class OutgoingMessage:
     test_mode: bool = False
     verp: str | None = None  # email: the signed send id for the VERP return path
     sender: str | None = None  # email: the workspace's From; None: the provider's default
+    # WhatsApp outside the 24-hour window: an approved template (Twilio Content API).
+    content_sid: str | None = None
+    content_variables: dict[str, str] | None = None
 
 
 def provider_name(channel: str, settings: ProviderSettings | None) -> str:
@@ -223,6 +226,13 @@ class ChannelSender:
             breaker = Breaker(engine, org_id or 0, self.provider)
             self._guard = _BatchBreaker(breaker, clock)
 
+    @property
+    def whatsapp_template(self) -> str | None:
+        """The approved WhatsApp template's Content SID (HX…) of a Twilio channel, if set."""
+        if self.provider != "twilio":
+            return None
+        return getattr(self._settings, "whatsapp_template_sid", None) or None
+
     def _transport_for_provider(self) -> SmtpConnection | TwilioSender:
         if self._transport is None:
             if self.provider == "smtp":
@@ -272,6 +282,8 @@ class ChannelSender:
                 message.text,
                 channel=self.channel,
                 status_callback=message.status_callback,
+                content_sid=message.content_sid,
+                content_variables=message.content_variables,
             )
         )
 

@@ -37,6 +37,10 @@ class Organization(db.Model):
     # The country of phone numbers typed without a country code (ISO code, "GB");
     # None: the country of the workspace's time zone.
     phone_region: Mapped[str | None] = mapped_column(String(2))
+    # Texting hours in the contact's zone (messaging/quiet_hours.py): a narrower window
+    # than the legal 08:00–21:00, or None for exactly that.
+    texting_from: Mapped[str | None] = mapped_column(String(5))
+    texting_until: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(

@@ -52,6 +52,7 @@ class TwilioSettings:
     auth_token: str
     from_number: str
     whatsapp_from: str | None = None
+    whatsapp_template_sid: str | None = None  # HX…: for WhatsApp outside the 24-hour window
     timeout: float = 15.0
     api_base: str | None = None  # tests only: the local fake server instead of api.twilio.com
 
@@ -69,6 +70,7 @@ def twilio_settings(own: Mapping[str, str] | None, config: Mapping) -> TwilioSet
             own["auth_token"],
             own["from_number"],
             own.get("whatsapp_from") or None,
+            own.get("whatsapp_template_sid") or None,
         )
     elif (
         config.get("TWILIO_ACCOUNT_SID")
@@ -80,6 +82,7 @@ def twilio_settings(own: Mapping[str, str] | None, config: Mapping) -> TwilioSet
             config["TWILIO_AUTH_TOKEN"],
             config["TWILIO_FROM"],
             config.get("TWILIO_WHATSAPP_FROM"),
+            config.get("TWILIO_WHATSAPP_TEMPLATE_SID") or None,
         )
     else:
         return None
@@ -248,15 +251,30 @@ class TwilioSender:
             ) from exc
 
     def send(
-        self, to: str, body: str, *, channel: str = "sms", status_callback: str | None = None
+        self,
+        to: str,
+        body: str,
+        *,
+        channel: str = "sms",
+        status_callback: str | None = None,
+        content_sid: str | None = None,
+        content_variables: Mapping[str, str] | None = None,
     ) -> SendReceipt:
-        """Create the message. Returns SendReceipt("twilio", provider_message_id=SID)."""
+        """Create the message. Returns SendReceipt("twilio", provider_message_id=SID).
+
+        With `content_sid`, an approved template (Content API) is sent instead of `body`,
+        its placeholders filled from `content_variables` (sent as JSON, as Twilio wants)."""
         if channel not in CHANNELS:
             raise IntegrationError(
                 f"Twilio cannot send {channel!r} messages.", ErrorClass.CONFIGURATION_ERROR
             )
         number = addresses.phone_number(to)
-        kwargs: dict = {"to": _address(channel, number), "from_": self._from(channel), "body": body}
+        kwargs: dict = {"to": _address(channel, number), "from_": self._from(channel)}
+        if content_sid:
+            kwargs["content_sid"] = content_sid
+            kwargs["content_variables"] = json.dumps(dict(content_variables or {}))
+        else:
+            kwargs["body"] = body
         if status_callback:
             kwargs["status_callback"] = status_callback
         message = self._call(lambda: self.client.messages.create(**kwargs))

@@ -62,6 +62,7 @@ from webapp.services.coach.outcomes import CoachResult
 from webapp.services.coach.schedule import AUDIENCES, contact_zone, first_due, is_open
 from webapp.services.coach.work import KIND, MAX_ATTEMPTS, job_key
 from webapp.services.coach.writer import HISTORY_MESSAGES, Brief, Turn, write_message
+from webapp.services.messaging.quiet_hours import quiet_until
 
 __all__ = ["CoachResult", "process_due"]
 
@@ -132,6 +133,10 @@ def send_followup(job: QueuedJob, ctx: queue.JobContext) -> queue.Outcome:
     tz = batch.tz(item)
     if item.kind == "followup" and not is_open(settings, run.clock(), tz):
         return _defer(run, item, first_due(settings, run.clock(), tz), "Outside the window.")
+    if item.kind == "followup":  # a reply answers the contact's own message: it may go now
+        held = quiet_until(batch.leads[item.lead_id], batch.orgs[item.org_id], run.clock())
+        if held is not None:
+            return _defer(run, item, *held)  # the contact's night (messaging/quiet_hours.py)
     try:
         return _send(item, batch)
     except CircuitOpen as exc:

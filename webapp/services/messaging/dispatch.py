@@ -58,6 +58,7 @@ from webapp.services.messaging.dispatch_batch import Batch, Screening
 from webapp.services.messaging.dispatch_pacing import Pacing
 from webapp.services.messaging.dispatch_recovery import Reconnecting
 from webapp.services.messaging.dispatch_sql import start, write_transaction
+from webapp.services.messaging.dispatch_texts import Texting
 from webapp.services.messaging.list_headers import list_headers
 from webapp.services.messaging.step_jobs import KIND, ProcessResult
 from webapp.services.messaging.templating import render_step, variables_for
@@ -71,12 +72,13 @@ def setting(app: Flask, name: str, default: int) -> int:
     return int(value) if value is not None else env_int(name, default, minimum=1)
 
 
-class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
+class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting):
     """Sends due sequence messages for one call of `process_due`.
 
     The loop and the sending are here; the checks before sending (`Screening`,
     messaging/dispatch_batch.py), pacing and leases (`Pacing`, messaging/dispatch_pacing.py)
-    and the recording of outcomes (`Acknowledging`, messaging/dispatch_acks.py) are its parts,
+    the recording of outcomes (`Acknowledging`, messaging/dispatch_acks.py) and the rules for
+    texts (`Texting`, messaging/dispatch_texts.py) are its parts,
     mixed in so the per-message path makes exactly the calls it made as one class.
     """
 
@@ -223,18 +225,14 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
         try:
             for index, job in enumerate(jobs):
                 self.keep_lease(jobs[index:])
+                composed = self.compose(job, sender, ctx, result)
+                if composed is None:
+                    continue  # held (WhatsApp's 24-hour window, no template)
+                send, step, lead, rendered, message = composed
                 if job.id not in self.started:
                     self.start(job)
                 # The next job's attempt is counted in this one's acknowledgement.
                 following = jobs[index + 1].id if index + 1 < len(jobs) else None
-                send = ctx.sends[job.id]
-                step = ctx.step_by_id[send.step_id]
-                lead = ctx.leads[send.lead_id]
-                org = ctx.orgs[send.org_id]
-                rendered = render_step(step, lead, org, variables=variables_for(lead, org))
-                if send.campaign_id in ctx.from_asset and step.channel == "email":
-                    rendered = replace(rendered, html=body_html(rendered.text, button=True))
-                message = self.message(job, send, step, lead, org, rendered, sender, ctx)
                 try:
                     if outboxed or job.test_mode:
                         # The outbox row joins the transaction that marks the job: one commit.
@@ -280,6 +278,23 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting):
             # The breaker's own message says why (failures, or mail held for an http
             # PUBLIC_URL: integrations.delivery.SendingHeld).
             result.details.append(f"{channel} delivery is paused: {exc}")
+
+    def compose(self, job: QueuedJob, sender, ctx: Batch, result: ProcessResult):
+        """(send, step, contact, rendered, message) of a job, or None when it was held."""
+        send = ctx.sends[job.id]
+        step, lead = ctx.step_by_id[send.step_id], ctx.leads[send.lead_id]
+        org = ctx.orgs[send.org_id]
+        rendered = render_step(step, lead, org, variables=variables_for(lead, org))
+        if send.campaign_id in ctx.from_asset and step.channel == "email":
+            rendered = replace(rendered, html=body_html(rendered.text, button=True))
+        outside = self.outside_session(sender, job, lead, ctx)  # WhatsApp's 24 hours
+        if not outside:
+            rendered = self.first_text(job, step, lead, ctx, rendered)
+        message = self.message(job, send, step, lead, org, rendered, sender, ctx)
+        if outside and (message := self.as_template(message, sender, lead, org)) is None:
+            self.hold_whatsapp(job, result)
+            return None
+        return send, step, lead, rendered, message
 
     def start(self, job: QueuedJob) -> None:
         """Count the attempt of a job whose sending begins (when no acknowledgement did)."""

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Asset, Campaign, Lead, Organization, QueuedJob
+from webapp.models import Asset, Campaign, Conversation, Lead, Organization, QueuedJob
 from webapp.models.sequence import Enrollment, Send, SequenceStep
 from webapp.services.connections import email_from
 from webapp.services.marketing import layouts_for
@@ -93,6 +93,7 @@ class Batch:
             session,
             [(s.id, self.leads[s.lead_id], s.channel) for s in sends if s.lead_id in self.leads],
         )
+        self.texted, self.last_inbound = _text_history(session, sends)
         session.expunge_all()
 
     def next_step(self, step: SequenceStep, lead=None) -> SequenceStep | None:
@@ -108,6 +109,43 @@ def _asset_sequences(session: Session, campaign_ids: list[int]) -> set[int]:
         return set()
     query = select(Asset.sequence_id).where(Asset.sequence_id.in_(campaign_ids))
     return set(session.scalars(query))
+
+
+def _text_history(session: Session, sends: list) -> tuple[set, dict]:
+    """For the batch's texts: the (contact, channel) pairs already texted (by a sequence or
+    the coach; their next text needs no opt-out footer), and each contact's last inbound
+    WhatsApp message (WhatsApp's 24-hour session window). Two queries, none without texts."""
+    leads = {s.lead_id for s in sends if s.channel in ("sms", "whatsapp")}
+    if not leads:
+        return set(), {}
+    texted = set(
+        session.execute(
+            select(Send.lead_id, Send.channel)
+            .where(
+                Send.lead_id.in_(list(leads)),
+                Send.channel.in_(("sms", "whatsapp")),
+                Send.status.in_(("sent", "delivered")),
+                Send.test_mode.is_(False),
+            )
+            .distinct()
+        ).all()
+    )
+    last_inbound: dict[int, datetime] = {}
+    for lead_id, channel, inbound, outbound in session.execute(
+        select(
+            Conversation.lead_id,
+            Conversation.channel,
+            Conversation.last_inbound_at,
+            Conversation.last_outbound_at,
+        ).where(
+            Conversation.lead_id.in_(list(leads)), Conversation.channel.in_(("sms", "whatsapp"))
+        )
+    ):
+        if outbound is not None:
+            texted.add((lead_id, channel))
+        if channel == "whatsapp" and inbound is not None:
+            last_inbound[lead_id] = max(inbound, last_inbound.get(lead_id, inbound))
+    return {(lead, channel) for lead, channel in texted}, last_inbound
 
 
 def _rows_by_id(session: Session, columns: tuple, ids: set[int]) -> dict:
@@ -185,7 +223,9 @@ class Screening:
         if not ((lead.email if step.channel == "email" else lead.phone) or "").strip():
             self.pass_over(job, send, step, lead, ctx, result)
             return True
-        return False
+        return self.quiet(
+            job, send, step, lead, ctx, result, now=now
+        )  # messaging/dispatch_texts.py
 
     def hold_for_confirmation(
         self, job: QueuedJob, send, lead, result: ProcessResult, *, now: datetime

@@ -138,6 +138,7 @@ class JobRow:
     test_mode: bool
     sent_at: datetime | None = None
     to: str = ""
+    held: str | None = None  # why a pending message waits (quiet hours, WhatsApp's window)
 
 
 STATUS_FILTERS = ("pending", "processing", "completed", "failed", "cancelled")
@@ -213,6 +214,7 @@ def _job_row(
         test_mode=send.test_mode,
         sent_at=send.sent_at,
         to=send.to,
+        held=last_error if job_state == "pending" and not speaks else None,
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from webapp.services.messaging.templating import render
+from webapp.services.messaging.text_footer import FOOTERS, footer_language, with_footer
 
 GSM_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -127,17 +128,28 @@ class Estimate:
     cost: Decimal  # per recipient, at the deployment's price per segment
     plain_template: str | None  # the template with plain punctuation, when that is cheaper
     plain_size: SmsSize | None
+    first_size: SmsSize | None = None  # a contact's first text: with the opt-out footer
+    footer: str = ""
 
 
 def estimate_sms(template: str, business: str, price_per_segment: Decimal) -> Estimate:
-    """The segments and cost one recipient's copy of `template` takes, and the cheaper
-    spelling when look-alike punctuation forces UCS-2."""
+    """The segments and cost one recipient's copy of `template` takes, the same for a
+    contact's first text (which ends with the opt-out footer), and the cheaper spelling when
+    look-alike punctuation forces UCS-2."""
     variables = {**SAMPLE, "companyName": business}
-    size = measure_sms(render(template, variables))
+    rendered = render(template, variables)
+    size = measure_sms(rendered)
     cheaper, cheaper_size = None, None
     if size.encoding == "UCS-2":
         candidate = plain(template)
         candidate_size = measure_sms(render(candidate, variables))
         if candidate_size.segments < size.segments or candidate_size.encoding == "GSM-7":
             cheaper, cheaper_size = candidate, candidate_size
-    return Estimate(size, size.cost(price_per_segment), cheaper, cheaper_size)
+    return Estimate(
+        size,
+        size.cost(price_per_segment),
+        cheaper,
+        cheaper_size,
+        first_size=measure_sms(with_footer(rendered, SAMPLE["phone"])),
+        footer=FOOTERS[footer_language(SAMPLE["phone"])],
+    )

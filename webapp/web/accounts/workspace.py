@@ -13,6 +13,7 @@ from webapp.services.accounts import people as accounts
 from webapp.services.accounts import postal_address_of, sessions, set_postal_address
 from webapp.services.activity.log import log_activity
 from webapp.services.leads.fields import workspace_region
+from webapp.services.messaging.quiet_hours import TEXTING_FROM, TEXTING_UNTIL
 from webapp.web.accounts.auth_forms import AccountForm
 from webapp.web.accounts.workspace_forms import (
     POSTAL_HELP,
@@ -32,6 +33,8 @@ def settings():
     form = WorkspaceSettingsForm(obj=g.org)
     if request.method != "POST":
         form.postal_address.data = postal_address_of(db.session, g.org.id)
+    form.texting_from.data = form.texting_from.data or TEXTING_FROM
+    form.texting_until.data = form.texting_until.data or TEXTING_UNTIL
     if request.method == "POST":
         if g.membership.role != "owner":
             abort(403, "Only an owner can change the workspace settings.")
@@ -45,6 +48,7 @@ def settings():
             g.org.phone_region = form.phone_region.data or None
             if form.event_retention_days.data is not None:
                 g.org.event_retention_days = form.event_retention_days.data
+            g.org.texting_from, g.org.texting_until = texting_hours_of(form)
             log_activity(
                 db.session,
                 g.org,
@@ -77,7 +81,16 @@ def _settings(org) -> dict:
         "event_retention_days": org.event_retention_days,
         "postal_address": postal_address_of(db.session, org.id),
         "phone_region": org.phone_region,
+        "texting_hours": [org.texting_from, org.texting_until],
     }
+
+
+def texting_hours_of(form: WorkspaceSettingsForm) -> tuple[str | None, str | None]:
+    """The texting hours to store: None for the legal default itself (08:00–21:00)."""
+    return (
+        None if form.texting_from.data == TEXTING_FROM else form.texting_from.data,
+        None if form.texting_until.data == TEXTING_UNTIL else form.texting_until.data,
+    )
 
 
 @bp.route("/settings/team")

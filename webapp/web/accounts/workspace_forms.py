@@ -6,6 +6,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from webapp.services.events import RETENTION_MAX, RETENTION_MIN
 from webapp.services.leads.fields import phone_region_choices
+from webapp.services.messaging.quiet_hours import TEXTING_FROM, TEXTING_UNTIL, check_texting_hours
 from webapp.web.accounts.auth_forms import check_timezone, timezone_field
 
 
@@ -50,6 +51,31 @@ class WorkspaceSettingsForm(WorkspaceForm):
             ),
         ],
     )
+    texting_from = StringField(
+        "Texts from",
+        default=TEXTING_FROM,
+        validators=[Optional(), Length(max=5)],
+        description=f"Earliest local time for SMS and WhatsApp, {TEXTING_FROM} or later.",
+    )
+    texting_until = StringField(
+        "Texts until",
+        default=TEXTING_UNTIL,
+        validators=[Optional(), Length(max=5)],
+        description=f"Latest local time, {TEXTING_UNTIL} or earlier.",
+    )
+
+    def validate_texting_from(self, field) -> None:
+        field.data = (field.data or "").strip() or TEXTING_FROM
+        problem = check_texting_hours(field.data, TEXTING_UNTIL)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_texting_until(self, field) -> None:
+        field.data = (field.data or "").strip() or TEXTING_UNTIL
+        start = self.texting_from.data if not self.texting_from.errors else TEXTING_FROM
+        problem = check_texting_hours(start or TEXTING_FROM, field.data)
+        if problem:
+            raise ValidationError(problem)
 
     phone_region = SelectField(
         "Country of phone numbers typed without a country code",

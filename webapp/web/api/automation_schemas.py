@@ -156,6 +156,7 @@ class Job(BaseModel):
     error: str | None
     error_class: str | None
     test_mode: bool
+    held: str | None = None  # why a pending message waits (the contact's night, WhatsApp's window)
 
     @classmethod
     def of(cls, row: job_status.JobRow) -> Job:

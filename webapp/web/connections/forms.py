@@ -17,6 +17,7 @@ from webapp.services.connections import check_sender
 from webapp.web.connections.ads_forms import GoogleAdsForm, MetaAdsForm
 
 SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")  # a Content API template
 HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 
 # A save refused for another field keeps what was typed in a secret field (only in that
@@ -149,6 +150,21 @@ class TwilioForm(FlaskForm):
         validators=[Optional(), e164],
         description="Leave blank to use the SMS number.",
     )
+    whatsapp_template_sid = StringField(
+        "WhatsApp template Content SID (optional)",
+        validators=[Optional(), Length(max=34)],
+        description=(
+            "An approved template (HX…, from Twilio's Content Template Builder) for WhatsApp "
+            "messages more than 24 hours after the contact last wrote; {{1}} is the contact's "
+            "first name, {{2}} your business name. Without one, those messages wait."
+        ),
+    )
+
+    def validate_whatsapp_template_sid(self, field) -> None:
+        value = (field.data or "").strip()
+        if value and not CONTENT_SID.match(value):
+            raise ValidationError('A Content SID is "HX" followed by 32 hexadecimal characters.')
+        field.data = value
 
     def validate_account_sid(self, field) -> None:
         value = (field.data or "").strip()
@@ -162,6 +178,7 @@ class TwilioForm(FlaskForm):
             "auth_token": (self.auth_token.data or "").strip(),
             "from_number": self.from_number.data,
             "whatsapp_from": self.whatsapp_from.data or "",
+            "whatsapp_template_sid": self.whatsapp_template_sid.data or "",
         }
 
     def fill(self, hint: dict) -> None:
@@ -170,6 +187,7 @@ class TwilioForm(FlaskForm):
             hint.get("from_number"),
         )
         self.whatsapp_from.data = hint.get("whatsapp_from")
+        self.whatsapp_template_sid.data = hint.get("whatsapp_template_sid")
 
 
 class OpenAiForm(FlaskForm):
