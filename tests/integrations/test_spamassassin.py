@@ -23,6 +23,7 @@ from tests.reporting.test_reports import WEEK, add_metric, build, make_campaign
 from webapp.core.extensions import db
 from webapp.models import User
 from webapp.services.connections import send_email
+from webapp.services.marketing import layout_for
 from webapp.services.messaging.dispatch import process_due
 from webapp.services.ops.alert_emails import alert_email
 from webapp.services.reporting.delivery import compose_report_email
@@ -92,7 +93,10 @@ def test_a_report_mail_scores_low(app, alice, alice_org, clock, deployment):
     add_metric(make_campaign(alice_org, "meta_ads"), WEEK, spend="10.00", revenue="20.00")
     report = build(alice_org, clock)
     link = "https://app.alicebakes.example/reports/1"
-    spec = compose_report_email(alice_org, report, db.session.get(User, alice.id), link)
+    layout = layout_for(db.session, alice_org, "https://app.alicebakes.example")
+    spec = compose_report_email(
+        alice_org, report, db.session.get(User, alice.id), link, layout=layout
+    )
     send_email(db.engine, alice_org.id, spec, purpose="weekly_report", now=clock())
 
     points, rules = score(sent(deployment, 1))
@@ -102,6 +106,7 @@ def test_a_report_mail_scores_low(app, alice, alice_org, clock, deployment):
 def test_an_alert_mail_scores_low(app, alice, alice_org, clock, deployment):
     alert = SimpleNamespace(
         id=7,
+        first_seen_at=clock(),
         kind="integration_down",
         detail={
             "title": "Email sending is paused: your mail server cannot be reached",
@@ -109,7 +114,7 @@ def test_an_alert_mail_scores_low(app, alice, alice_org, clock, deployment):
             "fix": "The provider is unreachable; sending resumes when it is back.",
         },
     )
-    spec = alert_email(alice_org, alert, "alice@example.com")
+    spec = alert_email(alice_org, alert, db.session.get(User, alice.id))
     send_email(db.engine, alice_org.id, spec, purpose="health_alert", now=clock())
 
     points, rules = score(sent(deployment, 1))

@@ -125,16 +125,9 @@ def push_budget(job, ctx: JobContext) -> Outcome:
         return guarded(engine, plan.org_id, plan.provider, fn, clock=ctx.clock)
 
     try:
-        if plan.line_paused:
-            if plan.platform_status == PAUSED:
-                return Done({"skipped": "already paused"})
-            call(lambda: adapter.pause(plan.platform_id))
-            return Done({"paused": True}, apply=lambda s: _record_line_paused(s, plan, now))
-        if plan.target.cap_reached:
-            if plan.paused_month == plan.month:
-                return Done({"skipped": "already paused for the month"})
-            call(lambda: adapter.pause(plan.platform_id))
-            return Done({"paused": True}, apply=lambda s: _record_paused(s, plan, now))
+        stopped = _pause_if_due(adapter, plan, call, now)
+        if stopped is not None:
+            return stopped
         wanted = plan.target.daily_minor
         read_back = call(lambda: adapter.set_daily_budget(plan.platform_id, wanted))
     except CircuitOpen as exc:
@@ -171,6 +164,22 @@ def push_budget(job, ctx: JobContext) -> Outcome:
         {"daily_budget_minor": read_back},
         apply=lambda s: _record_pushed(s, plan, read_back, reason, now),
     )
+
+
+def _pause_if_due(adapter: AdsAdapter, plan: PushPlan, call, now: datetime) -> Done | None:
+    """Pause the platform campaign when our line is paused or the month's cap is reached
+    (once); None when the budget is to be set instead."""
+    if plan.line_paused:
+        if plan.platform_status == PAUSED:
+            return Done({"skipped": "already paused"})
+        call(lambda: adapter.pause(plan.platform_id))
+        return Done({"paused": True}, apply=lambda s: _record_line_paused(s, plan, now))
+    if plan.target.cap_reached:
+        if plan.paused_month == plan.month:
+            return Done({"skipped": "already paused for the month"})
+        call(lambda: adapter.pause(plan.platform_id))
+        return Done({"paused": True}, apply=lambda s: _record_paused(s, plan, now))
+    return None
 
 
 def _platform_budget(adapter: AdsAdapter, plan: PushPlan, call) -> int | None:

@@ -24,9 +24,9 @@ METRICS = {
             "revenue",
             "Revenue",
             "money",
-            'Sum of the "value" (or "revenue") property of order.placed events in the period.',
+            'Sum of the "value" (or "revenue") property of “order placed” events in the period.',
         ),
-        Metric("orders", "Orders", "count", "Number of order.placed events in the period."),
+        Metric("orders", "Orders", "count", "Number of “order placed” events in the period."),
         Metric(
             "average_order_value",
             "Average order value",
@@ -88,7 +88,7 @@ METRICS = {
             "Churn rate",
             "percent",
             "Customers of the previous period who placed no order this period ÷ customers "
-            "of the previous period (from order.placed events; whole report only).",
+            "of the previous period (from “order placed” events; whole report only).",
         ),
     )
 }
@@ -111,7 +111,7 @@ DIMENSIONS = {
         Dimension(
             "product_category",
             "Product category",
-            'The "category" property of order.placed events (orders and revenue only).',
+            'The "category" property of “order placed” events (orders and revenue only).',
         ),
     )
 }

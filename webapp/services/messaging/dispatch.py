@@ -36,7 +36,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
@@ -47,23 +46,19 @@ from webapp import queue
 from webapp.core.config import env_int
 from webapp.core.extensions import db
 from webapp.integrations import delivery
-from webapp.integrations.email import message_id_for
 from webapp.integrations.resilience import CircuitOpen, IntegrationError
 from webapp.models import QueuedJob
 from webapp.models.sequence import Send
 from webapp.services.connections import open_channel
-from webapp.services.marketing import body_html
 from webapp.services.messaging.dispatch_acks import Acknowledging
 from webapp.services.messaging.dispatch_batch import Batch, Screening
+from webapp.services.messaging.dispatch_compose import Composing
 from webapp.services.messaging.dispatch_pacing import Pacing
 from webapp.services.messaging.dispatch_recovery import Reconnecting
 from webapp.services.messaging.dispatch_sql import start, write_transaction
 from webapp.services.messaging.dispatch_texts import Texting
-from webapp.services.messaging.list_headers import list_headers
 from webapp.services.messaging.step_jobs import KIND, ProcessResult
-from webapp.services.messaging.templating import render_step, variables_for
 from webapp.services.messaging.tracking import LinkMaker
-from webapp.services.suppression import verp_token
 
 
 def setting(app: Flask, name: str, default: int) -> int:
@@ -72,13 +67,14 @@ def setting(app: Flask, name: str, default: int) -> int:
     return int(value) if value is not None else env_int(name, default, minimum=1)
 
 
-class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting):
+class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting, Composing):
     """Sends due sequence messages for one call of `process_due`.
 
     The loop and the sending are here; the checks before sending (`Screening`,
     messaging/dispatch_batch.py), pacing and leases (`Pacing`, messaging/dispatch_pacing.py)
     the recording of outcomes (`Acknowledging`, messaging/dispatch_acks.py) and the rules for
-    texts (`Texting`, messaging/dispatch_texts.py) are its parts,
+    texts (`Texting`, messaging/dispatch_texts.py) and the making of each message
+    (`Composing`, messaging/dispatch_compose.py) are its parts,
     mixed in so the per-message path makes exactly the calls it made as one class.
     """
 
@@ -279,23 +275,6 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting):
             # PUBLIC_URL: integrations.delivery.SendingHeld).
             result.details.append(f"{channel} delivery is paused: {exc}")
 
-    def compose(self, job: QueuedJob, sender, ctx: Batch, result: ProcessResult):
-        """(send, step, contact, rendered, message) of a job, or None when it was held."""
-        send = ctx.sends[job.id]
-        step, lead = ctx.step_by_id[send.step_id], ctx.leads[send.lead_id]
-        org = ctx.orgs[send.org_id]
-        rendered = render_step(step, lead, org, variables=variables_for(lead, org))
-        if send.campaign_id in ctx.from_asset and step.channel == "email":
-            rendered = replace(rendered, html=body_html(rendered.text, button=True))
-        outside = self.outside_session(sender, job, lead, ctx)  # WhatsApp's 24 hours
-        if not outside:
-            rendered = self.first_text(job, step, lead, ctx, rendered)
-        message = self.message(job, send, step, lead, org, rendered, sender, ctx)
-        if outside and (message := self.as_template(message, sender, lead, org)) is None:
-            self.hold_whatsapp(job, result)
-            return None
-        return send, step, lead, rendered, message
-
     def start(self, job: QueuedJob) -> None:
         """Count the attempt of a job whose sending begins (when no acknowledgement did)."""
         with write_transaction(self.conn, one_statement=True):
@@ -308,53 +287,6 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting):
             self.mark_sent(
                 self.conn, job, send, step, lead, ctx, rendered, receipt, result, following
             )
-
-    def message(
-        self, job, send, step, lead, org, rendered, sender, ctx
-    ) -> delivery.OutgoingMessage:
-        to = lead.email if step.channel == "email" else lead.phone
-        if step.channel == "email":
-            layout = ctx.layouts.get(org.id)  # the brand's frame; its footer has the address
-            decorated = self.links.decorate_email(
-                send.id,
-                rendered.text,
-                rendered.html or "",
-                org_name=org.name,
-                postal_address=layout.postal_address if layout else None,
-                layout=layout,
-                subject=rendered.subject,
-                pixel=org.track_opens,
-                tracking_host=org.tracking_domain,
-            )
-            key = (send.campaign_id, sender.sender_domain)
-            if key not in self.list_headers:
-                campaign = ctx.campaigns[send.campaign_id]
-                self.list_headers[key] = list_headers(
-                    campaign.id, campaign.name, campaign.kind, org.id, sender.sender_domain
-                )
-            return delivery.OutgoingMessage(
-                channel="email",
-                to=to or "",
-                subject=rendered.subject,
-                text=decorated.text,
-                html=decorated.html,
-                headers={**decorated.headers, **self.list_headers[key]},
-                message_id=message_id_for(job.id, job.created_at, sender.sender_domain),
-                org_id=org.id,
-                purpose="sequence",
-                test_mode=job.test_mode,
-                verp=verp_token(send.id, secret=self.links.secret),
-                sender=ctx.senders.get(org.id),
-            )
-        return delivery.OutgoingMessage(
-            channel=step.channel,
-            to=to or "",
-            text=rendered.text,
-            org_id=org.id,
-            purpose="sequence",
-            status_callback=delivery.status_callback_url(send.id),
-            test_mode=job.test_mode,
-        )
 
     def maybe_sent_anyway(self, sender, message, exc: IntegrationError):
         """After an ambiguous failure (a timeout after Twilio may have taken it), ask."""

@@ -172,6 +172,29 @@ class Screening:
                 job, None, "Its message no longer exists (the step was deleted).", result
             )
             return True
+        if self.settled_already(job, send, ctx, result):
+            return True
+        lead, campaign = ctx.leads[send.lead_id], ctx.campaigns[send.campaign_id]
+        if campaign.status != "active" and not job.test_mode:
+            self.release([job], lambda _i: now + PAUSED_RETRY, result)
+            line = f"“{campaign.name}” is {campaign.status}; its messages wait until it is active."
+            if line not in result.details:
+                result.details.append(line)
+            return True
+        step = ctx.step_by_id[send.step_id]
+        if step.channel == "email" and optin.waiting(lead):
+            self.hold_for_confirmation(job, send, lead, result, now=now)
+            return True
+        if not ((lead.email if step.channel == "email" else lead.phone) or "").strip():
+            self.pass_over(job, send, step, lead, ctx, result)
+            return True
+        return self.quiet(
+            job, send, step, lead, ctx, result, now=now
+        )  # messaging/dispatch_texts.py
+
+    def settled_already(self, job: QueuedJob, send, ctx: Batch, result: ProcessResult) -> bool:
+        """Finish a job whose message must never go: its rows deleted, the contact
+        unsubscribed or blocked on the channel, the sequence stopped, or already sent."""
         lead = ctx.leads.get(send.lead_id)
         enrollment = ctx.enrollments.get(send.enrollment_id)
         campaign = ctx.campaigns.get(send.campaign_id)
@@ -210,22 +233,7 @@ class Screening:
         if send.status != "queued":
             self.finish_cancelled(job, send, send.error or f"The message is {send.status}.", result)
             return True
-        if campaign.status != "active" and not job.test_mode:
-            self.release([job], lambda _i: now + PAUSED_RETRY, result)
-            line = f"“{campaign.name}” is {campaign.status}; its messages wait until it is active."
-            if line not in result.details:
-                result.details.append(line)
-            return True
-        step = ctx.step_by_id[send.step_id]
-        if step.channel == "email" and optin.waiting(lead):
-            self.hold_for_confirmation(job, send, lead, result, now=now)
-            return True
-        if not ((lead.email if step.channel == "email" else lead.phone) or "").strip():
-            self.pass_over(job, send, step, lead, ctx, result)
-            return True
-        return self.quiet(
-            job, send, step, lead, ctx, result, now=now
-        )  # messaging/dispatch_texts.py
+        return False
 
     def hold_for_confirmation(
         self, job: QueuedJob, send, lead, result: ProcessResult, *, now: datetime

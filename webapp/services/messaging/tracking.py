@@ -158,19 +158,7 @@ class LinkMaker:
             + f". Unsubscribe: {unsubscribe}\n"
         )
         pixel_url = self.pixel(send_id, tracking_host) if pixel else ""
-        if layout is not None:
-            frame = {"subject": subject, "unsubscribe_url": unsubscribe}
-            framed = layout.wrap(tracked, **frame)
-            if pixel_url and len(framed) > PIXEL_MIN_HTML:
-                framed = layout.wrap(tracked, **frame, pixel_url=pixel_url)
-        else:
-            framed = tracked + (
-                f'\n<p style="color:#666;font-size:12px">You receive this from {escape(org_name)}'
-                + (f", {escape(postal)}" if postal else "")
-                + f'. <a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
-            )
-            if pixel_url and len(framed) > PIXEL_MIN_HTML:
-                framed += f'\n<img src="{escape(pixel_url)}" width="1" height="1" alt="">'
+        framed = _frame(tracked, layout, subject, unsubscribe, pixel_url, org_name, postal)
         return Decorated(
             text=text + footer_text,
             html=framed,
@@ -193,6 +181,27 @@ def link_label(url: str) -> str:
     has a space, so no mail app or filter takes it for a link of its own."""
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     return f"Open {host}" if host else "Open the link"
+
+
+def _frame(
+    html: str, layout, subject: str, unsubscribe: str, pixel_url: str, org_name: str, postal: str
+) -> str:
+    """The HTML in the brand's frame (or a plain footer), with the pixel only in a mail
+    long enough for one (PIXEL_MIN_HTML)."""
+    if layout is not None:
+        frame = {"subject": subject, "unsubscribe_url": unsubscribe}
+        framed = layout.wrap(html, **frame)
+        if pixel_url and len(framed) > PIXEL_MIN_HTML:
+            framed = layout.wrap(html, **frame, pixel_url=pixel_url)
+        return framed
+    framed = html + (
+        f'\n<p style="color:#666;font-size:12px">You receive this from {escape(org_name)}'
+        + (f", {escape(postal)}" if postal else "")
+        + f'. <a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
+    )
+    if pixel_url and len(framed) > PIXEL_MIN_HTML:
+        framed += f'\n<img src="{escape(pixel_url)}" width="1" height="1" alt="">'
+    return framed
 
 
 def _unescape(value: str) -> str:
