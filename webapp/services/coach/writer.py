@@ -101,7 +101,7 @@ _TEXT = {
     "es": {
         "followups": [
             "Hola, {name}. Somos {org}. ¿Te gustaría {goal}? Responde a este mensaje y nosotros nos encargamos del resto.",
-            "Hola, {name}. Te escribimos de {org}. ¿Tienes alguna pregunta antes de {goal}? Escríbenos, te ayudamos encantados.",
+            "Hola, {name}. Te escribimos desde {org}. ¿Tienes alguna pregunta antes de {goal}? Escríbenos, te ayudamos encantados.",
             "Hola, {name}. Aquí {org} otra vez. Cuando te venga bien {goal}, basta con una respuesta corta a este mensaje.",
             "Hola, {name}. Te escribe el equipo de {org}. ¿Podemos ayudarte en algo? Nos encantará saber de ti.",
         ],
@@ -126,8 +126,8 @@ _TEXT = {
         "followups": [
             "Hoi {name}, met {org}. Wil je {goal}? Stuur gewoon een berichtje terug, dan regelen wij de rest.",
             "Hallo {name}, hier is {org}. Heb je nog vragen? Stuur ons gerust een berichtje, we helpen je graag.",
-            "Hoi {name}, nog even {org}. Wil je {goal}? Dan is een kort antwoord op dit bericht genoeg.",
-            "Hallo {name}, je hoort van {org}. Kunnen we je ergens mee helpen? We horen graag van je.",
+            "Hoi {name}, {org} hier nog een keer. Wil je {goal}? Dan is een kort antwoord op dit bericht genoeg.",
+            "Hallo {name}, dit is {org}. Kunnen we je ergens mee helpen? We horen graag van je.",
         ],
         "question": "Bedankt voor je vraag, {name}! We hebben “{quote}” doorgegeven aan ons team en komen er snel bij je op terug.",
         "thanks": "Bedankt voor je bericht, {name}! Leuk om van je te horen.",
