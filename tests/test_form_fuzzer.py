@@ -44,6 +44,10 @@ NOT_FORMS = {
     "confirm.confirm": "the public double opt-in page's button, shown to link scanners only, "
     "no fields but its signed token: tests/messaging/test_double_optin.py",
     "auth.logout": "ends the session the fuzzer posts with; it takes no fields",
+    "dkim.generate": "the DKIM page's key button, shown once SMTP is set up; no fields but "
+    "the domain and selector: tests/integrations/test_dkim_signing.py",
+    "dkim.remove": "a confirm form shown only with a saved key: "
+    "tests/integrations/test_dkim_signing.py",
     "ads.": "needs a connected ad account (a local Graph API server): tests/ads/test_pages.py",
     "assets.generate_for_campaign": "the campaign page's form (templates/assets/"
     "_campaign_assets.html, included by the marketing area); no fields: tests/assets",

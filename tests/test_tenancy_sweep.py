@@ -163,7 +163,7 @@ def _coach_conversation(org: Organization, _owner: User) -> int:
     capture_lead(
         db.session,
         org.id,
-        {"full_name": "Sweep Coachee", "phone": "+14155550199"},
+        {"full_name": "Sweep Coachee", "phone": "+14155550199", "whatsapp_consent": "yes"},
         source="manual",
         now=START,
     )

@@ -40,7 +40,8 @@ def test_it_creates_a_report_from_a_template_and_shows_chart_and_table(
     expect(revenue).to_contain_text("$125.50")
     expect(revenue).to_contain_text("+25.5% vs previous")
     expect(revenue).to_have_attribute(
-        "title", 'Sum of the "value" (or "revenue") property of order.placed events in the period.'
+        "title",
+        'Sum of the "value" (or "revenue") property of “order placed” events in the period.',
     )
     category = page.locator("#dimension-product_category")
     expect(category.get_by_role("row", name="shoes")).to_contain_text("$100.50")

@@ -62,7 +62,7 @@ from webapp.services.coach.outcomes import CoachResult
 from webapp.services.coach.schedule import AUDIENCES, contact_zone, first_due, is_open
 from webapp.services.coach.work import KIND, MAX_ATTEMPTS, job_key
 from webapp.services.coach.writer import HISTORY_MESSAGES, Brief, Turn, write_message
-from webapp.services.messaging.quiet_hours import quiet_until
+from webapp.services.messaging import quiet_until
 
 __all__ = ["CoachResult", "process_due"]
 

@@ -29,6 +29,7 @@ _EXPORTS = {
     "queue_step": "step_jobs",
     "settle_failed": "dispatch_recovery",
     "zone": "send_windows",
+    "quiet_until": "quiet_hours",
     "estimate_sms": "sms_size",
     "measure_sms": "sms_size",
     # An approved email-sequence asset becomes a sequence (services/assets).
