@@ -65,8 +65,11 @@ def _campaign(org: Organization, _owner: User) -> int:
     from tests.autopilot.test_campaigns_pages import with_campaigns
     from webapp.models import Campaign
 
-    existing = db.session.scalars(
-        select(Campaign.id).where(Campaign.org_id == org.id).limit(1)
+    existing = db.session.scalars(  # an autopilot campaign (it has tasks), not a sequence's
+        select(Campaign.id)
+        .where(Campaign.org_id == org.id, Campaign.kind == "auto")
+        .order_by(Campaign.id)
+        .limit(1)
     ).first()
     return existing or with_campaigns(org)[0].id
 
