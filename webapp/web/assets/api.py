@@ -63,12 +63,8 @@ def _refused(exc: Exception) -> tuple[Response, int]:
 )
 @api_key_required
 def ai_generate() -> tuple[Response, int]:
-    body, error = _read()
-    if error:
-        return error
-    org = db.session.get(Organization, g.api_org_id)
-    try:
-        answer = assets.generate(
+    return _written(
+        lambda body, org: assets.generate(
             db.session,
             org,
             template_name=body.template,
@@ -76,7 +72,17 @@ def ai_generate() -> tuple[Response, int]:
             variables=body.variables,
             language=body.language,
             now=clock.now(),
-        )
+        )  # fmt: skip
+    )
+
+
+def _written(write) -> tuple[Response, int]:
+    """Read the body, let `write(body, org)` answer, and send the answer (or the refusal)."""
+    body, error = _read()
+    if error:
+        return error
+    try:
+        answer = write(body, db.session.get(Organization, g.api_org_id))
     except (assets.PromptError, assets.AiUnavailable) as exc:
         return _refused(exc)
     db.session.commit()
@@ -134,23 +140,16 @@ def ai_variations() -> tuple[Response, int]:
 )
 @api_key_required
 def ai_optimize() -> tuple[Response, int]:
-    body, error = _read()
-    if error:
-        return error
-    org = db.session.get(Organization, g.api_org_id)
-    try:
-        answer = assets.optimize(
+    return _written(
+        lambda body, org: assets.optimize(
             db.session,
             org,
             content=body.content,
             goal=body.goal,
             language=body.language,
             now=clock.now(),
-        )
-    except (assets.PromptError, assets.AiUnavailable) as exc:
-        return _refused(exc)
-    db.session.commit()
-    return jsonify(Generated.of(answer).model_dump(mode="json")), 200
+        )  # fmt: skip
+    )
 
 
 @bp.get("/ai/prompts")
