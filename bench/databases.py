@@ -31,3 +31,17 @@ def fresh_database(name: str, dialect: str | None = None) -> tuple[str, Callable
         admin.dispose()
 
     return re.sub(r"/[^/]*$", f"/{database}", base), drop
+
+
+def activate_with_emails(session, campaign, steps, now) -> None:
+    """Give a bench's sequence its email steps ((subject, body, delay in days), the first
+    sent at once) and activate it, through the product's own services."""
+    from webapp.services.messaging import sequence_lifecycle, sequences
+
+    for subject, body, delay in steps:
+        sequences.add_step(
+            session, campaign, channel="email", subject=subject, body=body,
+            delay_value=delay, delay_unit="days" if delay else "minutes",
+            actor_id=None, now=now,
+        )  # fmt: skip
+    sequence_lifecycle.activate_sequence(session, campaign, actor_id=None, now=now)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select, text
 
-from bench.databases import fresh_database
+from bench.databases import activate_with_emails, fresh_database
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, inside office hours
 ZONES = (None, None, "Europe/London", "America/New_York", "Asia/Tokyo")
@@ -78,7 +78,7 @@ def _welcome_sequence(session) -> int:
     """A workspace with an active three-step email sequence for new contacts, sent in each
     contact's own office hours; returns its id."""
     from webapp.models import Organization
-    from webapp.services.messaging import sequence_lifecycle, sequences
+    from webapp.services.messaging import sequences
 
     org = Organization(
         name="Bench Bakery", timezone="Europe/London", created_at=NOW - timedelta(days=30)
@@ -99,7 +99,7 @@ def _welcome_sequence(session) -> int:
         actor_id=None,
         now=NOW - timedelta(days=1),
     )
-    for subject, body, delay in (
+    steps = (
         (
             "Welcome, {{firstName|there}}!",
             "Hi {{firstName|there}},\n\nThanks for joining {{companyName}}.\n\n"
@@ -108,21 +108,8 @@ def _welcome_sequence(session) -> int:
         ),
         ("How was it?", "Hello again {{customerName}}.", 3),
         ("A treat for you", "{{firstName|Friend}}, 10% off this week at {{companyName}}.", 7),
-    ):
-        sequences.add_step(
-            session,
-            campaign,
-            channel="email",
-            subject=subject,
-            body=body,
-            delay_value=delay,
-            delay_unit="days" if delay else "minutes",
-            actor_id=None,
-            now=NOW - timedelta(days=1),
-        )
-    sequence_lifecycle.activate_sequence(
-        session, campaign, actor_id=None, now=NOW - timedelta(days=1)
     )
+    activate_with_emails(session, campaign, steps, NOW - timedelta(days=1))
     return org.id
 
 
