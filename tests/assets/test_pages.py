@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.conftest import csrf_token, login
 from webapp.core.extensions import db
 from webapp.models import Asset
+from webapp.services import assets
 
 
 def new_asset(client, asset_type, option="", campaign_id=0):
@@ -187,3 +188,28 @@ def test_email_and_video_edit_forms_save(client, alice, bakery):
     scenes = db.session.get(Asset, video_id).content["variations"][0]["scenes"]
     assert [s["visual"] for s in scenes] == ["Shot 0", "Shot 1", "Shot 2"]
     assert sum(s["seconds"] for s in scenes) == 15  # the timings stay
+
+
+def test_a_watched_generation_nobody_started_is_started_by_its_progress_poll(
+    client, alice, bakery, clock
+):
+    """The run after the create request can fail (a locked database, a restart): the page
+    polling its progress starts it once it is a few seconds overdue, and shows no limit
+    warnings for the empty asset meanwhile."""
+    login(client, alice)
+    org, made = bakery
+    asset = assets.create_asset(
+        db.session, org.id, "email_sequence", {}, campaign=made, actor_id=None, now=clock()
+    )
+    asset_id = asset.id
+    db.session.commit()  # queued, and no request ran it
+    page = client.get(f"/assets/{asset_id}").get_data(as_text=True)
+    assert "Writing…" in page and "Over a limit" not in page
+    client.get(f"/assets/{asset_id}/progress?was=queued")
+    db.session.rollback()
+    assert db.session.get(Asset, asset_id).state == "queued"  # not overdue yet: left alone
+    clock.advance(seconds=5)
+    response = client.get(f"/assets/{asset_id}/progress?was=queued")
+    assert response.status_code == 200
+    db.session.rollback()  # a new snapshot: the work ran on its own connection
+    assert db.session.get(Asset, asset_id).state == "done"

@@ -15,13 +15,14 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import PASSWORD
 from webapp.core.extensions import db
@@ -68,7 +69,9 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served by werkzeug on a background thread; yields its base URL."""
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    server = make_server(
+        "127.0.0.1", _free_port(), app, threaded=True, request_handler=_OneRequestAConnection
+    )
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -77,6 +80,23 @@ def live_server(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        _join_request_threads()
+
+
+class _OneRequestAConnection(WSGIRequestHandler):
+    """HTTP/1.0: a request's thread ends with its work, not with the browser's keep-alive,
+    so the teardown can wait for exactly the work still running."""
+
+    protocol_version = "HTTP/1.0"
+
+
+def _join_request_threads(seconds: float = 30) -> None:
+    """Wait for the server's request threads: work a request runs after its response
+    (asset writing, jobs) must not run on into the next test's data."""
+    deadline = time.monotonic() + seconds
+    for worker in threading.enumerate():
+        if "process_request_thread" in worker.name:
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def release_db() -> None:

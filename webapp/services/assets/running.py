@@ -40,14 +40,16 @@ def run_asset_jobs(
     )
 
 
-def pending_job_ids(session: Session, asset_ids: Sequence[int]) -> list[int]:
-    """The queued generation jobs of these assets (to run right after a response)."""
+def pending_job_ids(
+    session: Session, asset_ids: Sequence[int], *, due_before: datetime | None = None
+) -> list[int]:
+    """The queued generation jobs of these assets (to run right after a response); with
+    `due_before`, only those due since then that nobody has started (a stalled run)."""
     if not asset_ids:
         return []
-    rows = session.execute(
-        select(QueuedJob.id, QueuedJob.payload).where(
-            QueuedJob.kind == KIND, QueuedJob.status == "pending"
-        )
-    )
+    where = [QueuedJob.kind == KIND, QueuedJob.status == "pending"]
+    if due_before is not None:
+        where.append(QueuedJob.run_at <= due_before)
+    rows = session.execute(select(QueuedJob.id, QueuedJob.payload).where(*where))
     wanted = set(asset_ids)
     return [job_id for job_id, payload in rows if (payload or {}).get("asset_id") in wanted]

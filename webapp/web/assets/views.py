@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -35,12 +36,13 @@ from webapp.web.query import id_arg, page_arg
 
 bp = Blueprint("assets", __name__)
 RUN_SECONDS = 60
+STALLED_AFTER = timedelta(seconds=3)  # a watched generation not started by then is started
 STATUSES = ("draft", "approved")
 
 
-def write_soon(asset_ids: list[int]) -> None:
+def write_soon(asset_ids: list[int], *, due_before: datetime | None = None) -> None:
     """Write the queued assets right after the response; the `assets` job is the net."""
-    job_ids = assets.pending_job_ids(db.session, asset_ids)
+    job_ids = assets.pending_job_ids(db.session, asset_ids, due_before=due_before)
 
     def work(app: Flask) -> None:
         with app.app_context():
@@ -164,7 +166,9 @@ def _page(asset: Asset, form=None, problems=None, status: int = 200):
         form=form,
         campaign=campaign,
         variations=assets.variations(asset),
-        problems=assets.problems_of(asset.type, content) if problems is None else problems,
+        problems=(assets.problems_of(asset.type, content) if content else [])
+        if problems is None
+        else problems,
         generations=assets.generations_of(db.session, asset),
         text=assets.text_of(asset.type, content) if content else "",
     ), status
@@ -182,6 +186,8 @@ def progress(asset_id: int):
     asset = load(Asset, asset_id)
     if asset.state == "done" and request.args.get("was") in ("queued", "running"):
         return hx.redirect_to(url_for("assets.show", asset_id=asset.id))
+    if asset.state == "queued":  # the run after the create request failed or never began
+        write_soon([asset.id], due_before=clock.now() - STALLED_AFTER)
     return hx.partial("assets/_progress.html", asset=asset)
 
 
