@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-import openai
-
 from webapp.integrations.resilience import IntegrationError, ProbeFailed
 
+# `openai` is imported in the functions that call it: the client is 47 MB of memory that
+# every process (a mail worker, a page) would carry while no key is set.
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT_SECONDS = 30
 
@@ -138,6 +138,8 @@ def ai_settings(own: Mapping[str, str] | None, config: Mapping) -> AiSettings:
 
 def classify_openai_error(exc: BaseException) -> str:
     """The error class of an exception raised by the `openai` client."""
+    import openai
+
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return TRANSIENT_NETWORK
     if isinstance(exc, openai.APIStatusError):
@@ -181,6 +183,8 @@ def ask_json(
     """A JSON object matching `schema`, in up to two attempts: the second only when the first
     answer was invalid (`tuning`: a template's temperature, max_completion_tokens). Never
     raises for OpenAI's errors: they are classified in the Outcome."""
+    import openai
+
     kwargs: dict = {"api_key": settings.api_key, "timeout": settings.timeout, "max_retries": 0}
     if settings.base_url:
         kwargs["base_url"] = settings.base_url
@@ -240,6 +244,8 @@ def ask_json(
 def probe(s: AiSettings) -> tuple[str, int, int]:
     """A one-word chat completion (no retries). Returns (what worked, tokens in, tokens out);
     raises ProbeFailed."""
+    import openai
+
     kwargs: dict = {"api_key": s.api_key, "timeout": s.timeout, "max_retries": 0}
     if s.base_url:
         kwargs["base_url"] = s.base_url

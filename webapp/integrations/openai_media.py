@@ -8,10 +8,12 @@ from __future__ import annotations
 import base64
 import time
 from dataclasses import dataclass
-
-import openai
+from typing import TYPE_CHECKING
 
 from webapp.integrations.openai import REASONS, AiSettings, _scrub, classify_openai_error
+
+if TYPE_CHECKING:  # imported where it is called (webapp/integrations/openai.py says why)
+    import openai
 
 IMAGE_SIZES = {"landscape": "1536x1024", "square": "1024x1024", "portrait": "1024x1536"}
 DALL_E_SIZES = {"landscape": "1792x1024", "square": "1024x1024", "portrait": "1024x1792"}
@@ -27,6 +29,8 @@ class MediaAnswer:
 
 
 def _client(settings: AiSettings) -> openai.OpenAI:
+    import openai
+
     kwargs: dict = {"api_key": settings.api_key, "timeout": settings.timeout, "max_retries": 0}
     if settings.base_url:
         kwargs["base_url"] = settings.base_url
@@ -34,6 +38,8 @@ def _client(settings: AiSettings) -> openai.OpenAI:
 
 
 def _failed(exc: Exception, started: float, settings: AiSettings) -> MediaAnswer:
+    import openai
+
     if isinstance(exc, openai.OpenAIError):
         error_class = classify_openai_error(exc)
         reason = REASONS[error_class]
@@ -45,6 +51,8 @@ def _failed(exc: Exception, started: float, settings: AiSettings) -> MediaAnswer
 
 def create_image(settings: AiSettings, model: str, prompt: str, shape: str) -> MediaAnswer:
     """One picture for `prompt` (shape: landscape | square | portrait) as PNG bytes."""
+    import openai
+
     started = time.monotonic()
     kwargs: dict = {"model": model, "prompt": prompt, "n": 1}
     if model.startswith("dall-e"):
@@ -63,6 +71,8 @@ def create_image(settings: AiSettings, model: str, prompt: str, shape: str) -> M
 
 def create_speech(settings: AiSettings, model: str, text: str, voice: str = "alloy") -> MediaAnswer:
     """`text` read aloud, as WAV bytes."""
+    import openai
+
     started = time.monotonic()
     try:
         response = _client(settings).audio.speech.create(

@@ -13,17 +13,16 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from threadpoolctl import threadpool_limits
 
 from webapp.models import ChatIntent, ChatModel
+
+if TYPE_CHECKING:  # scikit-learn is imported where a model is built or used: it is 110 MB
+    # of memory that every process (a mail worker, a page) would carry otherwise
+    from sklearn.pipeline import Pipeline
 
 _SPACES = re.compile(r"\s+")
 _CACHE: dict[tuple[int, str], Pipeline] = {}  # (org, intents hash) → model, this process
@@ -43,6 +42,10 @@ def normalise(text: str) -> str:
 
 
 def build_pipeline() -> Pipeline:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
     return Pipeline(
         [
             (
@@ -66,6 +69,8 @@ def build_pipeline() -> Pipeline:
 
 def train(examples: list[tuple[str, str]]) -> Pipeline:
     """A model fitted on (phrase, intent name) pairs (at least two intents)."""
+    from threadpoolctl import threadpool_limits
+
     pipeline = build_pipeline()
     # One BLAS thread: on a busy machine several threads each fight for the cores and a
     # 0.3 s fit takes 10 s.
@@ -78,6 +83,9 @@ def classify(pipeline: Pipeline, text: str) -> Guess:
     """The top intent, its probability and the gap to the runner-up. The pipeline's parts
     are applied by hand (the same numbers as predict_proba, a multinomial softmax, checked
     by tests/chat/test_classifier.py): the Pipeline's per-call checks cost 8x the work."""
+    import numpy as np
+    from scipy import sparse
+
     union = pipeline.named_steps["features"]
     model = pipeline.named_steps["model"]
     doc = [normalise(text)]

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from sklearn.model_selection import StratifiedKFold
-
 from webapp.services.chat.classifier import Guess, classify, train
 from webapp.services.chat.defaults import DEFAULT_INTENTS
 
@@ -45,6 +43,8 @@ def default_examples() -> list[tuple[str, str]]:
 
 def held_out_guesses(examples: list[tuple[str, str]], folds: int = 3) -> list[tuple[str, Guess]]:
     """(true intent, guess) for every phrase, each guessed by a model trained without it."""
+    from sklearn.model_selection import StratifiedKFold
+
     texts = [t for t, _ in examples]
     labels = [label for _, label in examples]
     out: list[tuple[str, Guess]] = []
