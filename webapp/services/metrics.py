@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Campaign, CampaignMetric, Lead
@@ -90,6 +90,15 @@ def campaign_days(
     """Each campaign's results per day first..last for the workspaces `zones` (org id →
     time zone), in two queries whatever the number of workspaces. `until` cuts the inbox
     leads at a moment (a week so far)."""
+    inbox: dict[tuple[int, date], int] = defaultdict(int)
+    for org_id, campaign_id, created_at in _inbox_leads(session, zones, first, last, until):
+        if campaign_id is not None:
+            inbox[(campaign_id, _local_day(created_at, zones[org_id]))] += 1
+    return _with_inbox(_platform_days(session, zones, first, last), inbox, first, last)
+
+
+def _platform_days(session, zones, first, last) -> dict[tuple[int, date], Result]:
+    """The campaigns' daily metrics rows of the workspaces `zones`, days first..last."""
     m = CampaignMetric
     out: dict[tuple[int, date], Result] = {}
     for row in session.execute(
@@ -106,10 +115,12 @@ def campaign_days(
             int(row.conversions or 0),
             Decimal(str(row.revenue or 0)).quantize(CENT),
         )
-    inbox: dict[tuple[int, date], int] = defaultdict(int)
-    for org_id, campaign_id, created_at in _inbox_leads(session, zones, first, last, until):
-        if campaign_id is not None:
-            inbox[(campaign_id, _local_day(created_at, zones[org_id]))] += 1
+    return out
+
+
+def _with_inbox(out, inbox, first, last) -> dict[tuple[int, date], Result]:
+    """`out` with each campaign-day's leads the greater of the platform's and the inbox's
+    (`inbox`: (campaign id, day) → inbox leads)."""
     for key, count in inbox.items():
         if first <= key[1] <= last:
             result = out.setdefault(key, Result())
@@ -134,18 +145,21 @@ def day_rows(
             select(Campaign.id, Campaign.channel).where(Campaign.org_id == org_id)
         ).all()
     )
-    rows = [
-        DayRow(cid, channels.get(cid, OTHER), day, result)
-        for (cid, day), result in campaign_days(session, zones, first, last, until=until).items()
-    ]
+    # One read of the inbox's counts per campaign, source and local day serves both the
+    # campaigns' days and the unlinked leads.
+    inbox: dict[tuple[int, date], int] = defaultdict(int)
     unlinked: dict[tuple[str, date], int] = defaultdict(int)
-    for _org, campaign_id, created_at, source in _inbox_leads(
-        session, zones, first, last, until, with_source=True
+    for campaign_id, source, day, count in _inbox_day_counts(
+        session, org_id, timezone, first, last, until
     ):
-        if campaign_id is None:
-            day = _local_day(created_at, timezone)
-            if first <= day <= last:
-                unlinked[(source if source in CHANNELS else OTHER, day)] += 1
+        if campaign_id is not None:
+            inbox[(campaign_id, day)] += count
+        else:
+            unlinked[(source if source in CHANNELS else OTHER, day)] += count
+    days = _with_inbox(_platform_days(session, zones, first, last), inbox, first, last)
+    rows = [
+        DayRow(cid, channels.get(cid, OTHER), day, result) for (cid, day), result in days.items()
+    ]
     rows += [DayRow(None, ch, day, Result(leads=n)) for (ch, day), n in unlinked.items()]
     return rows
 
@@ -195,3 +209,26 @@ def _inbox_leads(session, zones, first, last, until, *, with_source=False):
     if until is not None:
         query = query.where(Lead.created_at <= until)
     return session.execute(query).all()
+
+
+def _inbox_day_counts(session, org_id, timezone, first, last, until):
+    """(campaign id, source, local day, leads) of one workspace's inbox leads created on the
+    local days first..last (up to `until`): counted by the database, each lead placed on
+    its day by comparing its moment with the UTC instants of the zone's local midnights."""
+    zone = ZoneInfo(timezone or "UTC")
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    edges = [datetime.combine(d, time(0), tzinfo=zone).astimezone(UTC) for d in days]
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    index = case(
+        *[(Lead.created_at < edge, n) for n, edge in enumerate(edges[1:])],
+        else_=len(days) - 1,
+    ) if len(days) > 1 else literal(0)  # fmt: skip
+    bucket = index.label("bucket")
+    query = (
+        select(Lead.campaign_id, Lead.source, bucket, func.count())
+        .where(Lead.org_id == org_id, Lead.created_at >= edges[0], Lead.created_at < end)
+        .group_by(Lead.campaign_id, Lead.source, bucket)
+    )
+    if until is not None:
+        query = query.where(Lead.created_at <= until)
+    return [(cid, source, days[n], count) for cid, source, n, count in session.execute(query)]
