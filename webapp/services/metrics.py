@@ -100,23 +100,37 @@ def campaign_days(
 
 def _platform_days(session, zones, first, last) -> dict[tuple[int, date], Result]:
     """The campaigns' daily metrics rows of the workspaces `zones`, days first..last."""
-    m = CampaignMetric
     out: dict[tuple[int, date], Result] = {}
-    for row in session.execute(
-        select(
-            m.campaign_id, m.day, m.spend, m.clicks, m.impressions, m.leads, m.conversions,
-            m.revenue,
-        ).where(m.org_id.in_(list(zones)), m.day >= first, m.day <= last)
-    ):  # fmt: skip
-        out[(row.campaign_id, row.day)] = Result(
-            Decimal(str(row.spend or 0)).quantize(CENT),
-            int(row.clicks or 0),
-            int(row.impressions or 0),
-            int(row.leads or 0),
-            int(row.conversions or 0),
-            Decimal(str(row.revenue or 0)).quantize(CENT),
+    params = {"org_ids": list(zones), "first": first, "last": last}
+    for cid, day, spend, clicks, impressions, leads, conversions, revenue in session.execute(
+        _platform_query(), params
+    ):
+        out[(cid, day)] = Result(
+            _money(spend),
+            int(clicks or 0),
+            int(impressions or 0),
+            int(leads or 0),
+            int(conversions or 0),
+            _money(revenue),
         )
     return out
+
+
+def _money(value) -> Decimal:
+    return (value if isinstance(value, Decimal) else Decimal(str(value or 0))).quantize(CENT)
+
+
+@lru_cache(maxsize=1)
+def _platform_query():
+    """`_platform_days`' statement, built once (workspaces and days are parameters)."""
+    m = CampaignMetric
+    return select(
+        m.campaign_id, m.day, m.spend, m.clicks, m.impressions, m.leads, m.conversions, m.revenue
+    ).where(
+        m.org_id.in_(bindparam("org_ids", expanding=True)),
+        m.day >= bindparam("first", type_=m.day.type),
+        m.day <= bindparam("last", type_=m.day.type),
+    )
 
 
 def _with_inbox(out, inbox, first, last) -> dict[tuple[int, date], Result]:
@@ -141,11 +155,7 @@ def day_rows(
     """One workspace's results per campaign and day first..last, with its unlinked inbox
     leads as rows of their channel."""
     zones = {org_id: timezone}
-    channels = dict(
-        session.execute(
-            select(Campaign.id, Campaign.channel).where(Campaign.org_id == org_id)
-        ).all()
-    )
+    channels = dict(session.execute(_channels_query(), {"org_id": org_id}).all())
     # One read of the inbox's counts per campaign, source and local day serves both the
     # campaigns' days and the unlinked leads.
     inbox: dict[tuple[int, date], int] = defaultdict(int)
@@ -163,6 +173,11 @@ def day_rows(
     ]
     rows += [DayRow(None, ch, day, Result(leads=n)) for (ch, day), n in unlinked.items()]
     return rows
+
+
+@lru_cache(maxsize=1)
+def _channels_query():
+    return select(Campaign.id, Campaign.channel).where(Campaign.org_id == bindparam("org_id"))
 
 
 def totals(rows: list[DayRow]) -> Result:
