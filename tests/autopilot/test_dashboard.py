@@ -162,3 +162,14 @@ def test_the_page_says_no_spend_yet(app, client, alice, org, clock):
     login(client, alice)
     html = client.get("/").get_data(as_text=True)
     assert "no spend yet this week" in html and "No recommendation yet." in html
+
+
+def test_the_page_title_is_plain_and_the_activity_feed_is_shown_once(
+    app, client, alice, org, clock
+):
+    clock.set(NOW)
+    login(client, alice)
+    html = client.get("/").get_data(as_text=True)
+    assert "<title>Dashboard · Marketing Autopilot</title>" in html
+    assert html.count("Recent activity") == 1
+    assert html.count("dashboard.js") == 1

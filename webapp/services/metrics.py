@@ -19,9 +19,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Campaign, CampaignMetric, Lead
@@ -90,26 +91,51 @@ def campaign_days(
     """Each campaign's results per day first..last for the workspaces `zones` (org id →
     time zone), in two queries whatever the number of workspaces. `until` cuts the inbox
     leads at a moment (a week so far)."""
-    m = CampaignMetric
-    out: dict[tuple[int, date], Result] = {}
-    for row in session.execute(
-        select(
-            m.campaign_id, m.day, m.spend, m.clicks, m.impressions, m.leads, m.conversions,
-            m.revenue,
-        ).where(m.org_id.in_(list(zones)), m.day >= first, m.day <= last)
-    ):  # fmt: skip
-        out[(row.campaign_id, row.day)] = Result(
-            Decimal(str(row.spend or 0)).quantize(CENT),
-            int(row.clicks or 0),
-            int(row.impressions or 0),
-            int(row.leads or 0),
-            int(row.conversions or 0),
-            Decimal(str(row.revenue or 0)).quantize(CENT),
-        )
     inbox: dict[tuple[int, date], int] = defaultdict(int)
     for org_id, campaign_id, created_at in _inbox_leads(session, zones, first, last, until):
         if campaign_id is not None:
             inbox[(campaign_id, _local_day(created_at, zones[org_id]))] += 1
+    return _with_inbox(_platform_days(session, zones, first, last), inbox, first, last)
+
+
+def _platform_days(session, zones, first, last) -> dict[tuple[int, date], Result]:
+    """The campaigns' daily metrics rows of the workspaces `zones`, days first..last."""
+    out: dict[tuple[int, date], Result] = {}
+    params = {"org_ids": list(zones), "first": first, "last": last}
+    for cid, day, spend, clicks, impressions, leads, conversions, revenue in session.execute(
+        _platform_query(), params
+    ):
+        out[(cid, day)] = Result(
+            _money(spend),
+            int(clicks or 0),
+            int(impressions or 0),
+            int(leads or 0),
+            int(conversions or 0),
+            _money(revenue),
+        )
+    return out
+
+
+def _money(value) -> Decimal:
+    return (value if isinstance(value, Decimal) else Decimal(str(value or 0))).quantize(CENT)
+
+
+@lru_cache(maxsize=1)
+def _platform_query():
+    """`_platform_days`' statement, built once (workspaces and days are parameters)."""
+    m = CampaignMetric
+    return select(
+        m.campaign_id, m.day, m.spend, m.clicks, m.impressions, m.leads, m.conversions, m.revenue
+    ).where(
+        m.org_id.in_(bindparam("org_ids", expanding=True)),
+        m.day >= bindparam("first", type_=m.day.type),
+        m.day <= bindparam("last", type_=m.day.type),
+    )
+
+
+def _with_inbox(out, inbox, first, last) -> dict[tuple[int, date], Result]:
+    """`out` with each campaign-day's leads the greater of the platform's and the inbox's
+    (`inbox`: (campaign id, day) → inbox leads)."""
     for key, count in inbox.items():
         if first <= key[1] <= last:
             result = out.setdefault(key, Result())
@@ -129,25 +155,29 @@ def day_rows(
     """One workspace's results per campaign and day first..last, with its unlinked inbox
     leads as rows of their channel."""
     zones = {org_id: timezone}
-    channels = dict(
-        session.execute(
-            select(Campaign.id, Campaign.channel).where(Campaign.org_id == org_id)
-        ).all()
-    )
-    rows = [
-        DayRow(cid, channels.get(cid, OTHER), day, result)
-        for (cid, day), result in campaign_days(session, zones, first, last, until=until).items()
-    ]
+    channels = dict(session.execute(_channels_query(), {"org_id": org_id}).all())
+    # One read of the inbox's counts per campaign, source and local day serves both the
+    # campaigns' days and the unlinked leads.
+    inbox: dict[tuple[int, date], int] = defaultdict(int)
     unlinked: dict[tuple[str, date], int] = defaultdict(int)
-    for _org, campaign_id, created_at, source in _inbox_leads(
-        session, zones, first, last, until, with_source=True
+    for campaign_id, source, day, count in _inbox_day_counts(
+        session, org_id, timezone, first, last, until
     ):
-        if campaign_id is None:
-            day = _local_day(created_at, timezone)
-            if first <= day <= last:
-                unlinked[(source if source in CHANNELS else OTHER, day)] += 1
+        if campaign_id is not None:
+            inbox[(campaign_id, day)] += count
+        else:
+            unlinked[(source if source in CHANNELS else OTHER, day)] += count
+    days = _with_inbox(_platform_days(session, zones, first, last), inbox, first, last)
+    rows = [
+        DayRow(cid, channels.get(cid, OTHER), day, result) for (cid, day), result in days.items()
+    ]
     rows += [DayRow(None, ch, day, Result(leads=n)) for (ch, day), n in unlinked.items()]
     return rows
+
+
+@lru_cache(maxsize=1)
+def _channels_query():
+    return select(Campaign.id, Campaign.channel).where(Campaign.org_id == bindparam("org_id"))
 
 
 def totals(rows: list[DayRow]) -> Result:
@@ -195,3 +225,34 @@ def _inbox_leads(session, zones, first, last, until, *, with_source=False):
     if until is not None:
         query = query.where(Lead.created_at <= until)
     return session.execute(query).all()
+
+
+def _inbox_day_counts(session, org_id, timezone, first, last, until):
+    """(campaign id, source, local day, leads) of one workspace's inbox leads created on the
+    local days first..last (up to `until`): counted by the database, each lead placed on
+    its day by comparing its moment with the UTC instants of the zone's local midnights."""
+    zone = ZoneInfo(timezone or "UTC")
+    days = [first + timedelta(days=n) for n in range((last - first).days + 2)]
+    edges = [datetime.combine(d, time(0), tzinfo=zone).astimezone(UTC) for d in days]
+    params = {f"e{n}": edge for n, edge in enumerate(edges)}
+    params.update(org_id=org_id, until=until)
+    query = _day_counts_query(len(days) - 1, until is not None)
+    return [
+        (cid, source, days[n], count) for cid, source, n, count in session.execute(query, params)
+    ]
+
+
+@lru_cache(maxsize=64)
+def _day_counts_query(days: int, until: bool):
+    """The statement of `_inbox_day_counts` for a span of `days` days, built once: its
+    edges are parameters (e0 … e<days>), so a page pays no statement building."""
+    at = Lead.created_at
+    edge = [bindparam(f"e{n}", type_=at.type) for n in range(days + 1)]
+    index = case(*[(at < edge[n], n - 1) for n in range(1, days)], else_=days - 1)
+    bucket = (index if days > 1 else literal(0)).label("bucket")
+    query = (
+        select(Lead.campaign_id, Lead.source, bucket, func.count())
+        .where(Lead.org_id == bindparam("org_id"), at >= edge[0], at < edge[days])
+        .group_by(Lead.campaign_id, Lead.source, bucket)
+    )
+    return query.where(at <= bindparam("until", type_=at.type)) if until else query

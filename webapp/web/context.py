@@ -29,8 +29,8 @@ def load_membership() -> Membership | None:
     chosen = memberships.get(session.get("org_id")) or (
         min(memberships.values(), key=lambda m: m.id) if memberships else None
     )
-    if chosen is not None:
-        session["org_id"] = chosen.org_id
+    if chosen is not None and session.get("org_id") != chosen.org_id:
+        session["org_id"] = chosen.org_id  # written only on a change: no new cookie each request
     g.membership = chosen
     return chosen
 

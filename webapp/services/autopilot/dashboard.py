@@ -75,15 +75,21 @@ def roi(revenue: Decimal, spend: Decimal) -> Decimal | None:
     return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def dashboard_summary(session: Session, org: Organization, now: datetime) -> DashboardSummary:
-    """The dashboard's figures for `org` at `now`."""
+def dashboard_summary(
+    session: Session, org: Organization, now: datetime, trend: Trend | None = None
+) -> DashboardSummary:
+    """The dashboard's figures for `org` at `now`. `trend`: the charts of the same moment,
+    whose last week is this week so far (read once for both)."""
     zone = ZoneInfo(org.timezone or "UTC")
     local_now = now.astimezone(zone)
     today = local_now.date()
     monday = today - timedelta(days=today.weekday())
 
     week_ago = now - timedelta(days=7)
-    leads_now, spend_now, revenue_now = _results(session, org, monday, today, now)
+    if trend is not None and trend.weeks[-1] == monday:
+        leads_now, spend_now, revenue_now = trend.leads[-1], trend.spend[-1], trend.revenue[-1]
+    else:
+        leads_now, spend_now, revenue_now = _results(session, org, monday, today, now)
     leads_before, spend_before, revenue_before = _results(
         session, org, monday - timedelta(days=7), today - timedelta(days=7), week_ago
     )
@@ -150,16 +156,21 @@ def dashboard_trend(session: Session, org: Organization, now: datetime, weeks: i
     today = now.astimezone(zone).date()
     this_monday = today - timedelta(days=today.weekday())
     mondays = [this_monday - timedelta(days=7 * n) for n in range(weeks - 1, -1, -1)]
+    # One read of the whole span, split into weeks: a row is one campaign (or channel) and
+    # day, so each week's sums are those of its own days.
+    rows = metrics.period(session, org, mondays[0], today, until=now)
+    by_week: dict[date, list[metrics.DayRow]] = {monday: [] for monday in mondays}
+    for row in rows:
+        by_week[row.day - timedelta(days=row.day.weekday())].append(row)
     leads, spend, revenue = [], [], []
     channels: dict[str, list[Decimal]] = {}
     for i, monday in enumerate(mondays):
-        last = min(monday + timedelta(days=6), today)
-        rows = metrics.period(session, org, monday, last, until=now)
-        total = metrics.totals(rows)
+        week = by_week[monday]
+        total = metrics.totals(week)
         leads.append(total.leads)
         spend.append(total.spend.quantize(CENT))
         revenue.append(total.revenue.quantize(CENT))
-        for channel, result in metrics.by_channel(rows).items():
+        for channel, result in metrics.by_channel(week).items():
             if result.spend:
                 channels.setdefault(channel, [Decimal("0.00")] * weeks)[i] = result.spend
     return Trend(mondays, leads, spend, revenue, dict(sorted(channels.items())))

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select, true
 from sqlalchemy.orm import Session
 
 from webapp.models import CircuitBreaker, HealthAlert, IntegrationCredential, QueuedJob
@@ -101,6 +102,20 @@ def scoped(column: Any, org_ids: list[int] | None) -> ColumnElement[bool]:
     return true() if org_ids is None else column.in_(org_ids)
 
 
+# The statements below are built once per process (with the workspaces and moments as
+# parameters): a widget every open tab polls pays for running them, not for building them.
+ORG_IDS = "org_ids"
+
+
+def in_scope(column: Any, every: bool) -> ColumnElement[bool]:
+    """`scoped` for a statement built once: every workspace, or the `org_ids` parameter's."""
+    return true() if every else column.in_(bindparam(ORG_IDS, expanding=True))
+
+
+def scope_params(org_ids: list[int] | None, **more: Any) -> dict[str, Any]:
+    return more if org_ids is None else {**more, ORG_IDS: list(org_ids)}
+
+
 def env_configured() -> set[str]:
     """Providers configured for the whole deployment by the environment."""
     if not has_app_context():
@@ -136,40 +151,34 @@ BREAKER_COLUMNS = (
 def breakers(session: Session, org_ids: list[int] | None) -> dict[tuple[int, str], Any]:
     """Breaker rows (plain rows, not ORM objects: a thousand workspaces load several thousand)."""
     scope = None if org_ids is None else [*org_ids, 0]
-    columns = [getattr(CircuitBreaker, name) for name in BREAKER_COLUMNS]
-    rows = session.execute(select(*columns).where(scoped(CircuitBreaker.org_id, scope)))
+    rows = session.execute(_breakers_query(scope is None), scope_params(scope))
     return {(row.org_id, row.provider): row for row in rows}
+
+
+@cache
+def _breakers_query(every: bool):
+    columns = [getattr(CircuitBreaker, name) for name in BREAKER_COLUMNS]
+    return select(*columns).where(in_scope(CircuitBreaker.org_id, every))
 
 
 def readable_credentials(session: Session, org_ids: list[int] | None) -> dict[int, dict[str, bool]]:
     """Per workspace, its saved providers and whether each can be decrypted with the
     configured keys (an unreadable row is ignored by the adapters, so it must show here)."""
     found: dict[int, dict[str, bool]] = defaultdict(dict)
-    rows = session.execute(
-        select(
-            IntegrationCredential.org_id,
-            IntegrationCredential.provider,
-            IntegrationCredential.ciphertext,
-        ).where(scoped(IntegrationCredential.org_id, org_ids))
-    )
+    rows = session.execute(_credentials_query(org_ids is None), scope_params(org_ids))
     for org_id, provider, ciphertext in rows:
         found[org_id][provider] = readable(ciphertext)
     return found
 
 
+@cache
+def _credentials_query(every: bool):
+    c = IntegrationCredential
+    return select(c.org_id, c.provider, c.ciphertext).where(in_scope(c.org_id, every))
+
+
 def provisioning_runs(session: Session, org_ids: list[int] | None) -> dict[int, ProvisioningHealth]:
-    latest = (
-        select(func.max(ProvisioningRun.id).label("id"))
-        .where(scoped(ProvisioningRun.org_id, org_ids))
-        .group_by(ProvisioningRun.org_id)
-        .subquery()
-    )
-    r = ProvisioningRun
-    rows = session.execute(
-        select(
-            r.org_id, r.status, r.progress, r.current_step, r.error, r.fix, r.attempts, r.updated_at
-        ).join(latest, r.id == latest.c.id)
-    )
+    rows = session.execute(_provisioning_query(org_ids is None), scope_params(org_ids))
     return {
         run.org_id: ProvisioningHealth(
             run.status,
@@ -182,6 +191,20 @@ def provisioning_runs(session: Session, org_ids: list[int] | None) -> dict[int, 
         )
         for run in rows
     }
+
+
+@cache
+def _provisioning_query(every: bool):
+    latest = (
+        select(func.max(ProvisioningRun.id).label("id"))
+        .where(in_scope(ProvisioningRun.org_id, every))
+        .group_by(ProvisioningRun.org_id)
+        .subquery()
+    )
+    r = ProvisioningRun
+    return select(
+        r.org_id, r.status, r.progress, r.current_step, r.error, r.fix, r.attempts, r.updated_at
+    ).join(latest, r.id == latest.c.id)
 
 
 def scheduled_jobs(
@@ -232,35 +255,14 @@ def queue_health(
 ) -> dict[int, QueueHealth]:
     """By workspace: pending, oldest pending and late jobs, and the jobs finished (and failed) in 24 hours."""
     found: dict[int, QueueHealth] = {}
-    pending = session.execute(
-        select(
-            QueuedJob.org_id,
-            func.count(),
-            func.min(QueuedJob.run_at),
-            func.sum(case((QueuedJob.run_at < now - QUEUE_GRACE, 1), else_=0)),
-        )
-        .where(
-            QueuedJob.status == "pending",
-            QueuedJob.test_mode.is_(False),
-            scoped(QueuedJob.org_id, org_ids),
-        )
-        .group_by(QueuedJob.org_id)
-    )
-    for org_id, count, oldest, late in pending:
+    pending, finished = _queue_queries(org_ids is None)
+    late = now - QUEUE_GRACE
+    for org_id, count, oldest, n_late in session.execute(pending, scope_params(org_ids, late=late)):
         if org_id is not None:
             found[org_id] = QueueHealth(
-                pending=count, oldest_pending_at=oldest, late=int(late or 0)
+                pending=count, oldest_pending_at=oldest, late=int(n_late or 0)
             )
-    finished = session.execute(
-        select(QueuedJob.org_id, QueuedJob.status, func.count())
-        .where(
-            and_(QueuedJob.status.in_(("completed", "failed")), QueuedJob.updated_at >= now - DAY),
-            QueuedJob.test_mode.is_(False),
-            scoped(QueuedJob.org_id, org_ids),
-        )
-        .group_by(QueuedJob.org_id, QueuedJob.status)
-    )
-    for org_id, status, count in finished:
+    for org_id, status, count in session.execute(finished, scope_params(org_ids, since=now - DAY)):
         if org_id is None:
             continue
         queue = found.setdefault(org_id, QueueHealth())
@@ -270,16 +272,49 @@ def queue_health(
     return found
 
 
+@cache
+def _queue_queries(every: bool):
+    q = QueuedJob
+    pending = (
+        select(
+            q.org_id,
+            func.count(),
+            func.min(q.run_at),
+            func.sum(case((q.run_at < bindparam("late", type_=q.run_at.type), 1), else_=0)),
+        )
+        .where(q.status == "pending", q.test_mode.is_(False), in_scope(q.org_id, every))
+        .group_by(q.org_id)
+    )
+    finished = (
+        select(q.org_id, q.status, func.count())
+        .where(
+            and_(
+                q.status.in_(("completed", "failed")),
+                q.updated_at >= bindparam("since", type_=q.updated_at.type),
+            ),
+            q.test_mode.is_(False),
+            in_scope(q.org_id, every),
+        )
+        .group_by(q.org_id, q.status)
+    )
+    return pending, finished
+
+
 def open_alerts(session: Session, org_ids: list[int] | None) -> dict[int, list[HealthAlert]]:
     found: dict[int, list[HealthAlert]] = defaultdict(list)
-    rows = session.scalars(
-        select(HealthAlert)
-        .where(HealthAlert.status == "open", scoped(HealthAlert.org_id, org_ids))
-        .order_by(HealthAlert.first_seen_at)
-    )
+    rows = session.scalars(_alerts_query(org_ids is None), scope_params(org_ids))
     for alert in rows:
         found[alert.org_id].append(alert)
     return found
+
+
+@cache
+def _alerts_query(every: bool):
+    return (
+        select(HealthAlert)
+        .where(HealthAlert.status == "open", in_scope(HealthAlert.org_id, every))
+        .order_by(HealthAlert.first_seen_at)
+    )
 
 
 # --- an integration's state from its breaker rows (the workspace's, the deployment's) -----

@@ -5,8 +5,9 @@ holds the job's lease lock (jobs/runner.py, jobs/locks.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import String, delete, exists, func, literal, or_, select, update
+from sqlalchemy import String, bindparam, delete, exists, func, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from webapp.models import JobRun, SchedulerLock, SchedulerNode
@@ -50,14 +51,26 @@ def _visible(org_ids: list[int] | None):
 
 def last_runs(session: Session, jobs: list[str], org_ids: list[int] | None) -> dict[str, JobRun]:
     """The latest run of each job (by start time)."""
+    params = {"jobs": list(jobs)} | ({} if org_ids is None else {"org_ids": list(org_ids)})
+    rows = session.scalars(_last_runs_query(org_ids is None), params)
+    return {run.job: run for run in rows}
+
+
+@cache
+def _last_runs_query(every: bool):
+    """`last_runs`' statement, built once (the jobs and workspaces are parameters)."""
+    visible = (
+        true()
+        if every
+        else or_(JobRun.org_id.is_(None), JobRun.org_id.in_(bindparam("org_ids", expanding=True)))
+    )
     latest = (
         select(JobRun.job, func.max(JobRun.id).label("id"))
-        .where(JobRun.job.in_(jobs), _visible(org_ids))
+        .where(JobRun.job.in_(bindparam("jobs", expanding=True)), visible)
         .group_by(JobRun.job)
         .subquery()
     )
-    rows = session.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id))
-    return {run.job: run for run in rows}
+    return select(JobRun).join(latest, JobRun.id == latest.c.id)
 
 
 def recent_runs(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -143,12 +144,15 @@ def status_counts(healths: Iterable[WorkspaceHealth]) -> dict[str, int]:
     return counts
 
 
+@cache
+def _orgs_query(every: bool):
+    return select(Organization.id, Organization.name).where(facts.in_scope(Organization.id, every))
+
+
 def _compute(
     session: Session, org_ids: list[int] | None, *, now: datetime, jobs: Any
 ) -> list[WorkspaceHealth]:
-    orgs = session.execute(
-        select(Organization.id, Organization.name).where(facts.scoped(Organization.id, org_ids))
-    ).all()
+    orgs = session.execute(_orgs_query(org_ids is None), facts.scope_params(org_ids)).all()
     if not orgs:
         return []
     breakers = facts.breakers(session, org_ids)

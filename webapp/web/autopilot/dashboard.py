@@ -23,12 +23,12 @@ def index():
     if current_user.is_support:  # support's home is every workspace's health, not its own
         return redirect(url_for("health.support"))
     now = clock.now()
-    summary = dashboard_service.dashboard_summary(db.session, g.org, now)
+    trend = dashboard_service.dashboard_trend(db.session, g.org, now)
+    summary = dashboard_service.dashboard_summary(db.session, g.org, now, trend)
     rows, _ = activity_service.list_activity(
         db.session, activity_service.ActivityFilter(org_ids=[g.org.id]), limit=8
     )
     report = health_service.system_health(db.session, now=now, migrations_dir=MIGRATIONS_DIR)
-    trend = dashboard_service.dashboard_trend(db.session, g.org, now)
     return render_template(
         "dashboard/index.html",
         summary=summary,

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from webapp.core import clock
@@ -93,7 +94,21 @@ def index():
         status_choices=StatusForm().status.choices,
         form_url=None if has_any else public_form_url(),
     )
+    context["status_options"] = status_options(context["status_choices"])
     return hx.page_or_partial("leads/index.html", "leads/_results.html", **context)
+
+
+def status_options(choices) -> dict[str, Markup]:
+    """Each status's <option> list with that status selected: built once a page, not once a
+    row (the inbox's rows pick theirs; a status not among the choices falls back)."""
+    option = Markup('<option value="{}" {}>{}</option>')
+    return {
+        chosen: Markup("").join(
+            option.format(value, Markup("selected") if value == chosen else "", label)
+            for value, label in choices
+        )
+        for chosen, _label in choices
+    }
 
 
 @bp.route("/leads/export.csv")
