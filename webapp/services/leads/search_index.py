@@ -3,11 +3,13 @@
 A phrase query makes FTS5 read the whole posting list of every trigram of the term, with
 positions: an address of 35 characters reads 33 lists, and ".co", "com" or "gma" each hold
 hundreds of thousands of leads at 1,000,000 (70–140 ms a query). So a term longer than
-PHRASE_MAX asks only for leads holding its rarest trigrams (at most RARE_TRIGRAMS, ANDed:
-FTS5 skips through the longer lists by rowid) and the caller tests the whole term against
-`search_text` on those few candidates. How rare a trigram is comes from a count bounded at
-RARE_LIMIT + 1 (rare ones cost nothing to count, common ones stop early), kept per process:
-it only picks the plan, and a stale figure costs time, never a wrong result.
+PHRASE_MAX first asks for the leads holding a few of its rarest trigrams (at most
+RARE_TRIGRAMS that do not overlap, ANDed: FTS5 skips through the longer lists by rowid);
+when they are few (CANDIDATES_MAX), the caller tests the whole term against `search_text`
+on them, else the phrase is asked (a name and a company word: every trigram common). How rare a trigram is comes from a count bounded at
+RARE_LIMIT + 1 (rare ones cost nothing to count, common ones stop early), at most PROBES_MAX
+new ones a search, kept per process: it only picks the plan, and a stale or missing figure
+costs time, never a wrong result.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from webapp.models.lead import LEAD_SEARCH_FTS
 PHRASE_MAX = 6  # up to 4 trigrams: the phrase itself is cheap enough
 RARE_TRIGRAMS = 3
 RARE_LIMIT = 5_000  # rarer than this is told apart; commoner ones all count as common
+PROBES_MAX = 10  # trigrams first counted by one search (a few ms); later searches reuse them
 CANDIDATES_MAX = 300  # rows the caller reads to test the whole term
 FREQUENCIES_KEPT = 50_000  # trigrams remembered per process (a few MB at most)
 
@@ -69,42 +72,58 @@ def _bounded_count(session: Session, expression: str, limit: int) -> int:
     )
 
 
-def _frequency(session: Session, trigram: str) -> int:
-    """How many leads (of any workspace) hold `trigram`, counted up to RARE_LIMIT + 1."""
+def _frequency(session: Session, trigram: str, budget: list[int]) -> int:
+    """How many leads (of any workspace) hold `trigram`, counted up to RARE_LIMIT + 1 and
+    remembered; a trigram not yet known once `budget` probes are spent counts as common."""
     known = _frequencies.setdefault(session.get_bind(), {})
     n = known.get(trigram)
     if n is None:
+        if budget[0] <= 0:
+            return RARE_LIMIT + 1
+        budget[0] -= 1
         if len(known) >= FREQUENCIES_KEPT:
             known.clear()
         n = known[trigram] = _bounded_count(session, _quoted(trigram), RARE_LIMIT)
     return n
 
 
+def _likely_rare(trigram: str) -> int:
+    """Digits and punctuation make a trigram rarer than letters do: probe those first."""
+    return -sum(not c.isalpha() for c in trigram)
+
+
 def match_expression(session: Session, term: str) -> tuple[str, int | None]:
     """(FTS5 query, candidates) for the leads containing `term`. Candidates None: the query
     is the phrase itself, whose matches are exactly the leads containing the term. Else the
-    query asks for the term's rarest trigrams that do not overlap (overlapping ones come
-    from the same word and narrow little; a common one only while fewer than two are
-    picked), and its `candidates` matches (at most CANDIDATES_MAX) are to be tested against
-    the whole term."""
+    query ANDs the term's rarest trigrams that do not overlap (overlapping ones come from
+    the same word and narrow little), and its `candidates` matches (at most
+    CANDIDATES_MAX) are to be tested against the whole term."""
     if len(term) <= PHRASE_MAX:
         return _quoted(term), None
-    at = {}
+    rarest = _rarest(session, term)
+    if len(rarest) >= 2:
+        expression = " AND ".join(_quoted(t) for t in rarest)
+        candidates = _bounded_count(session, expression, CANDIDATES_MAX)
+        if candidates <= CANDIDATES_MAX:
+            return expression, candidates
+    return _quoted(term), None  # common words together: only the phrase narrows it down
+
+
+def _rarest(session: Session, term: str) -> list[str]:
+    """Up to RARE_TRIGRAMS of the term's trigrams known to be rare, rarest first, no two
+    overlapping."""
+    at: dict[str, int] = {}
     for i in range(len(term) - 2):
         at.setdefault(term[i : i + 3], i)
-    picked: list[tuple[str, int]] = []
-    for n, trigram in sorted((_frequency(session, t), t) for t in at):
-        if n > RARE_LIMIT and len(picked) >= 2:
+    budget = [PROBES_MAX]
+    probed = [(_frequency(session, t, budget), t) for t in sorted(at, key=_likely_rare)]
+    picked: list[str] = []
+    for n, trigram in sorted(probed):
+        if n > RARE_LIMIT or len(picked) == RARE_TRIGRAMS:
             break
-        if all(abs(at[trigram] - i) >= 3 for _t, i in picked):
-            picked.append((trigram, at[trigram]))
-            if len(picked) == RARE_TRIGRAMS:
-                break
-    expression = " AND ".join(_quoted(t) for t, _i in picked)
-    candidates = _bounded_count(session, expression, CANDIDATES_MAX)
-    if candidates > CANDIDATES_MAX:
-        return _quoted(term), None  # common words together: only the phrase narrows it down
-    return expression, candidates
+        if all(abs(at[trigram] - at[t]) >= 3 for t in picked):
+            picked.append(trigram)
+    return picked
 
 
 def fts_select(expression: str):
