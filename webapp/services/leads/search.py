@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, defer
 from webapp.core.clock import day_end, day_start
 from webapp.models import LEAD_STATUSES, Lead
 from webapp.services.leads.fields import exact_phone, phone_search_term, region_for
-from webapp.services.leads.search_index import fts_count, fts_ready, fts_select, match_expression
+from webapp.services.leads.search_index import fts_ready, fts_rowids, match_expression
 
 SORTS = {
     "newest": (Lead.created_at.desc(), Lead.id.desc()),
@@ -168,13 +168,15 @@ def search_leads(
             )
             matches = None
             if fts_ready(session):
-                expression, matches = match_expression(session, term)
-                found = [Lead.id.in_(fts_select(expression))]
-                if matches is None:  # the phrase: its matches are the leads with the term
-                    matches = fts_count(session, expression, FTS_CANDIDATES)
+                expression, ids = match_expression(session, term)
+                found = []
+                if ids is None:  # the phrase: its matches are the leads with the term
+                    ids = fts_rowids(session, expression, FTS_CANDIDATES)
                 else:  # a few candidates holding the term's rarest trigrams
                     found.append(Lead.search_text.contains(term, autoescape=True))
+                matches = len(ids)
                 if matches <= (FTS_FEW if covered else FTS_CANDIDATES):
+                    found.append(Lead.id.in_(ids))
                     return _page_of_matches(
                         session, [*conds, *found], term, sort, page, per_page, notes
                     )

@@ -92,19 +92,19 @@ def _likely_rare(trigram: str) -> int:
     return -sum(not c.isalpha() for c in trigram)
 
 
-def match_expression(session: Session, term: str) -> tuple[str, int | None]:
+def match_expression(session: Session, term: str) -> tuple[str, list[int] | None]:
     """(FTS5 query, candidates) for the leads containing `term`. Candidates None: the query
     is the phrase itself, whose matches are exactly the leads containing the term. Else the
     query ANDs the term's rarest trigrams that do not overlap (overlapping ones come from
-    the same word and narrow little), and its `candidates` matches (at most
-    CANDIDATES_MAX) are to be tested against the whole term."""
+    the same word and narrow little), and `candidates` are its matches (the ids of at most
+    CANDIDATES_MAX leads), to be tested against the whole term."""
     if len(term) <= PHRASE_MAX:
         return _quoted(term), None
     rarest = _rarest(session, term)
     if len(rarest) >= 2:
         expression = " AND ".join(_quoted(t) for t in rarest)
-        candidates = _bounded_count(session, expression, CANDIDATES_MAX)
-        if candidates <= CANDIDATES_MAX:
+        candidates = fts_rowids(session, expression, CANDIDATES_MAX)
+        if len(candidates) <= CANDIDATES_MAX:
             return expression, candidates
     return _quoted(term), None  # common words together: only the phrase narrows it down
 
@@ -126,12 +126,8 @@ def _rarest(session: Session, term: str) -> list[str]:
     return picked
 
 
-def fts_select(expression: str):
-    """SELECT rowid of the leads (of any workspace) matching an FTS5 `expression`."""
-    return _select(expression)
-
-
-def fts_count(session: Session, expression: str, limit: int) -> int:
-    """How many leads (of any workspace) match `expression`, counting no further than
-    limit + 1."""
-    return _bounded_count(session, expression, limit)
+def fts_rowids(session: Session, expression: str, limit: int) -> list[int]:
+    """The ids of the leads (of any workspace) matching an FTS5 `expression`, no more than
+    limit + 1 (one reading of the index: the caller counts them and, when few, reads them)."""
+    inner = _select(expression).columns(column("rowid")).subquery()
+    return list(session.scalars(select(inner.c.rowid).limit(limit + 1)))
