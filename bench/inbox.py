@@ -1,6 +1,7 @@
 """Benchmark: the lead inbox of a workspace with 200,000 leads, through the real app over HTTP.
 
-    .venv/bin/python bench/inbox.py [--leads 200000] [--requests 60] [--reuse DATABASE_URL]
+    .venv/bin/python bench/inbox.py [--leads 200000] [--requests 60] [--keep]
+                                    [--reuse DATABASE_URL]
 
 Builds its own database (a fresh SQLite file, or a fresh database on the server of
 TEST_DATABASE_URL), migrated to head, with one workspace holding 200,000 leads with
@@ -14,7 +15,10 @@ times full page loads of the inbox:
                  a phone number typed the local way, a domain, a term found nowhere)
 - filtered page: GET /leads?status=…&min_score=…&source=…&sort=… (a rotating mix)
 
-Prints the median and p95 of each and, on its own line, `inbox_p95_ms: N` (the worst p95).
+Prints the median and p95 of each and, on its own line, `inbox_p95_ms: N` (the worst p95;
+with 1,000,000 leads or more also `inbox_p95_ms_1m: N`). The leads are loaded with the
+indexes dropped and built again after (a million leads in a few minutes); `--keep` keeps the
+database and prints its URL, so `--reuse URL` times it again without building it.
 Targets: median ≤ 50 ms and p95 ≤ 100 ms each.
 """
 
@@ -30,8 +34,10 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from bench.databases import fresh_database  # noqa: E402
+from webapp.models.lead import LEAD_SEARCH_FTS  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 EMAIL = "owner@inbox-bench.example"
@@ -85,7 +92,6 @@ ZONES = [None] * 8 + ["Europe/London", "America/New_York"]
 
 
 def make_lead(rng: random.Random, n: int, org_id: int) -> dict:
-    from webapp.models import Lead
     from webapp.services.leads.fields import search_text_for
     from webapp.services.leads.scoring import score_lead
 
@@ -98,7 +104,7 @@ def make_lead(rng: random.Random, n: int, org_id: int) -> dict:
     sep = rng.choice([".", "", "_", "."])
     email = f"{first}{sep}{last}{n if rng.random() < 0.8 else ''}@{domain}".lower()
     phone = f"+447{rng.choice('1234589')}{rng.randrange(10**8):08d}" if rng.random() < 0.7 else None
-    lead = Lead(
+    lead = SimpleNamespace(  # what scoring reads, without the ORM's bookkeeping per row
         full_name=f"{first.title()} {last.title()}",
         email=email,
         phone=phone,
@@ -155,12 +161,13 @@ def build(url: str, leads: int) -> dict:
         db.session.commit()
         sample: list[dict] = []
         started = time.perf_counter()
-        with db.engine.begin() as conn:
+        with db.engine.begin() as conn, indexes_built_after(conn):
             for start in range(0, leads, CHUNK):
                 rows = [make_lead(rng, n, org.id) for n in range(start, min(start + CHUNK, leads))]
                 conn.execute(insert(Lead), rows)
                 sample.extend(rng.sample(rows, 3))
-        print(f"inserted {leads:,} leads in {time.perf_counter() - started:.1f} s", flush=True)
+            print(f"inserted {leads:,} leads in {time.perf_counter() - started:.1f} s", flush=True)
+        print(f"indexed them by {time.perf_counter() - started:.1f} s", flush=True)
         # What a running server keeps up to date by itself: statistics for the planner and, on
         # PostgreSQL, autovacuum's visibility map (index-only scans need it after a bulk load).
         if db.engine.dialect.name == "postgresql":
@@ -173,10 +180,39 @@ def build(url: str, leads: int) -> dict:
     with_phone = [r for r in sample if r["phone"]]
     companies = [r["company"] for r in sample if r["company"]]
     return {
+        "leads": leads,
         "exact_emails": [r["email"] for r in sample[:20]],
         "phones": ["0" + r["phone"][3:7] + " " + r["phone"][7:] for r in with_phone[:10]],
         "companies": companies[:10],
     }
+
+
+@contextmanager
+def indexes_built_after(conn):
+    """Drop the leads' secondary indexes (and SQLite's search triggers) for a bulk load and
+    build them again after it: one sort per index instead of a million random inserts."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("PRAGMA cache_size = -262144"))  # 256 MB for the index sorts
+        objects = conn.execute(
+            text(
+                "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'leads'"
+                " AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type"
+            )
+        ).all()  # indexes sort before triggers
+    else:
+        objects = conn.execute(
+            text(
+                "SELECT 'index', indexname, indexdef FROM pg_indexes WHERE tablename = 'leads'"
+                " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+            )
+        ).all()
+    for kind, name, _sql in objects:
+        conn.execute(text(f"DROP {kind.upper()} {name}"))
+    yield
+    for _kind, _name, sql in objects:
+        conn.execute(text(sql))
+    if any(kind == "trigger" for kind, _name, _sql in objects):
+        conn.execute(text(f"INSERT INTO {LEAD_SEARCH_FTS}({LEAD_SEARCH_FTS}) VALUES ('rebuild')"))
 
 
 def terms_from(url: str) -> dict:
@@ -186,8 +222,10 @@ def terms_from(url: str) -> dict:
         rows = conn.execute(
             text("SELECT email, phone, company FROM leads WHERE id % 9973 = 0 ORDER BY id LIMIT 40")
         ).all()
+        leads = conn.scalar(text("SELECT count(*) FROM leads"))
     engine.dispose()
     return {
+        "leads": leads,
         "exact_emails": [r.email for r in rows[:20]],
         "phones": ["0" + r.phone[3:7] + " " + r.phone[7:] for r in rows if r.phone][:10],
         "companies": [r.company for r in rows if r.company][:10],
@@ -321,6 +359,9 @@ def main() -> None:
         metavar="DATABASE_URL",
         help="time an inbox an earlier run built (kept, not dropped)",
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database built (for a later --reuse)"
+    )
     args = parser.parse_args()
     n = max(50, args.requests)
 
@@ -328,6 +369,9 @@ def main() -> None:
         url, drop = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", args.reuse), lambda: None
     else:
         url, drop = fresh_database("inbox")
+        print(f"database: {url}", flush=True)
+        if args.keep:
+            drop = lambda: None  # noqa: E731
     proc = None
     try:
         terms = terms_from(url) if args.reuse else build(url, args.leads)
@@ -342,7 +386,7 @@ def main() -> None:
             results[name] = timed(session, base, queries, n)
             cpu[name] = (server_cpu_seconds(proc.pid) - before) * 1000 / n
         print(
-            f"{args.leads:,} leads in one workspace, {n} requests each, "
+            f"{terms['leads']:,} leads in one workspace, {n} requests each, "
             f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, gunicorn on 127.0.0.1, "
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
@@ -353,6 +397,8 @@ def main() -> None:
             )
         worst = max(p95(times) for times in results.values())
         print(f"inbox_p95_ms: {worst:.1f}")
+        if terms["leads"] >= 1_000_000:
+            print(f"inbox_p95_ms_1m: {worst:.1f}")
     finally:
         if proc is not None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -10,7 +10,8 @@ How each part is served (bench/inbox.py measures it through the real app):
   filter column. The last page tells its total for free.
 - Substring search (3 characters or more) runs over `search_text`. On PostgreSQL the
   pg_trgm GIN index serves `LIKE '%term%'`. On SQLite the FTS5 trigram table says how
-  many leads contain the term. Few (a person, an address, a number): their sort keys come
+  many leads contain the term (a long term: how many hold its rarest trigrams, see
+  search_index). Few (a person, an address, a number): their sort keys come
   in one query that also counts them, and the page is cut from them. Many: walking the
   sort order finds a page sooner — newest/oldest on `ix_leads_search_walk`, which holds
   the search text, so no row is read until the page is found — and the count stays open
@@ -20,21 +21,19 @@ How each part is served (bench/inbox.py measures it through the real app):
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from math import ceil
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, column, func, select, text, type_coerce
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, String, func, select, text, type_coerce
 from sqlalchemy.orm import Session, defer
 
 from webapp.core.clock import day_end, day_start
 from webapp.models import LEAD_STATUSES, Lead
-from webapp.models.lead import LEAD_SEARCH_FTS
 from webapp.services.leads.fields import exact_phone, phone_search_term, region_for
+from webapp.services.leads.search_index import fts_ready, fts_rowids, match_expression
 
 SORTS = {
     "newest": (Lead.created_at.desc(), Lead.id.desc()),
@@ -66,8 +65,6 @@ FTS_CANDIDATES = 2_000
 FTS_FEW = 500
 MIN_TERM = 3  # trigram indexes need three characters
 MAX_PER_PAGE = 100
-
-_fts_ready: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -169,9 +166,20 @@ def search_leads(
             covered = sort in ("newest", "oldest") and not (
                 filters.status or filters.source or filters.min_score
             )
-            matches = _fts_matches(session, term)
-            if matches is not None and matches <= (FTS_FEW if covered else FTS_CANDIDATES):
-                return _page_of_matches(session, conds, term, sort, page, per_page, notes)
+            matches = None
+            if fts_ready(session):
+                expression, ids = match_expression(session, term)
+                found = []
+                if ids is None:  # the phrase: its matches are the leads with the term
+                    ids = fts_rowids(session, expression, FTS_CANDIDATES)
+                else:  # a few candidates holding the term's rarest trigrams
+                    found.append(Lead.search_text.contains(term, autoescape=True))
+                matches = len(ids)
+                if matches <= (FTS_FEW if covered else FTS_CANDIDATES):
+                    found.append(Lead.id.in_(ids))
+                    return _page_of_matches(
+                        session, [*conds, *found], term, sort, page, per_page, notes
+                    )
             conds.append(Lead.search_text.contains(term, autoescape=True))
             if matches is not None:
                 cap = None  # SQLite and a common term: counting would read every row
@@ -273,13 +281,13 @@ def _page_of_matches(
     per_page: int,
     notes: list[str],
 ) -> LeadPage:
-    """The page from the search index's few matches: their sort keys in one query (which
-    also counts them exactly), ordered here, then the page's rows by id."""
+    """The page from the search index's few matches (`conds` name them): their sort keys in
+    one query (which also counts them exactly), ordered here, then the page's rows by id."""
     column, descending = SORT_KEYS[sort]
     # The raw stored value orders the same (SQLite keeps UTC times as sortable text) and
     # skips converting a datetime per match.
     key = type_coerce(column, String()) if column is Lead.created_at else column
-    query = select(Lead.id, key).where(*conds, Lead.id.in_(_fts_select(term)))
+    query = select(Lead.id, key).where(*conds)
     keys = session.connection().execute(query).all()  # plain rows: no ORM work per match
     keys.sort(key=lambda r: (r[1], r[0]), reverse=descending)
     offset = (page - 1) * per_page
@@ -314,43 +322,6 @@ def _bounded_count(
     inner = inner.subquery()
     n = session.scalar(select(func.count()).select_from(inner)) or 0
     return (cap, True) if n > cap else (n, False)
-
-
-def _fts_ready_for(session: Session) -> bool:
-    engine = session.get_bind()
-    if engine.dialect.name != "sqlite":
-        return False
-    ready = _fts_ready.get(engine)
-    if ready is None:
-        ready = (
-            session.execute(
-                text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
-                {"name": LEAD_SEARCH_FTS},
-            ).first()
-            is not None
-        )
-        _fts_ready[engine] = ready
-    return ready
-
-
-def _fts_select(term: str):
-    """SELECT rowid of the leads (of any workspace) whose search text contains `term`: a
-    trigram phrase query, which is exact substring matching for three characters or more."""
-    phrase = '"' + term.replace('"', '""') + '"'
-    return text(
-        f"SELECT rowid FROM {LEAD_SEARCH_FTS} WHERE {LEAD_SEARCH_FTS} MATCH :phrase"
-    ).bindparams(phrase=phrase)
-
-
-def _fts_matches(session: Session, term: str) -> int | None:
-    """How many leads (of any workspace) contain `term`, counting no further than
-    FTS_CANDIDATES + 1; None when SQLite's search index is not there (or on PostgreSQL)."""
-    if not _fts_ready_for(session):
-        return None
-    inner = _fts_select(term).columns(column("rowid")).subquery()
-    return session.scalar(
-        select(func.count()).select_from(select(inner.c.rowid).limit(FTS_CANDIDATES + 1).subquery())
-    )
 
 
 def iter_leads(
