@@ -14,8 +14,12 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from webapp.integrations.resilience import IntegrationError, ProbeFailed
+
+if TYPE_CHECKING:
+    import openai
 
 # `openai` is imported in the functions that call it: the client is 47 MB of memory that
 # every process (a mail worker, a page) would carry while no key is set.
@@ -177,6 +181,16 @@ class Outcome:
     attempts: list[Attempt] = field(default_factory=list)
 
 
+def client_for(settings: AiSettings) -> openai.OpenAI:
+    """The `openai` client for these settings, with no retries of its own (ours are explicit)."""
+    import openai
+
+    kwargs: dict = {"api_key": settings.api_key, "timeout": settings.timeout, "max_retries": 0}
+    if settings.base_url:
+        kwargs["base_url"] = settings.base_url
+    return openai.OpenAI(**kwargs)
+
+
 def ask_json(
     settings: AiSettings, system: str, prompt: str, schema: dict, tuning: Mapping | None = None
 ) -> Outcome:
@@ -185,10 +199,7 @@ def ask_json(
     raises for OpenAI's errors: they are classified in the Outcome."""
     import openai
 
-    kwargs: dict = {"api_key": settings.api_key, "timeout": settings.timeout, "max_retries": 0}
-    if settings.base_url:
-        kwargs["base_url"] = settings.base_url
-    client = openai.OpenAI(**kwargs)
+    client = client_for(settings)
     instructions = (
         f"{system}\n\nAnswer with one JSON object, and nothing else, that matches this JSON Schema:\n"
         f"{json.dumps(schema, separators=(',', ':'))}"
@@ -246,11 +257,8 @@ def probe(s: AiSettings) -> tuple[str, int, int]:
     raises ProbeFailed."""
     import openai
 
-    kwargs: dict = {"api_key": s.api_key, "timeout": s.timeout, "max_retries": 0}
-    if s.base_url:
-        kwargs["base_url"] = s.base_url
     try:
-        response = openai.OpenAI(**kwargs).chat.completions.create(
+        response = client_for(s).chat.completions.create(
             model=s.model,
             messages=[{"role": "user", "content": "Reply with the word OK."}],
             max_completion_tokens=5,

@@ -8,12 +8,14 @@ from __future__ import annotations
 import base64
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from webapp.integrations.openai import REASONS, AiSettings, _scrub, classify_openai_error
-
-if TYPE_CHECKING:  # imported where it is called (webapp/integrations/openai.py says why)
-    import openai
+from webapp.integrations.openai import (
+    REASONS,
+    AiSettings,
+    _scrub,
+    classify_openai_error,
+    client_for,
+)
 
 IMAGE_SIZES = {"landscape": "1536x1024", "square": "1024x1024", "portrait": "1024x1536"}
 DALL_E_SIZES = {"landscape": "1792x1024", "square": "1024x1024", "portrait": "1024x1792"}
@@ -26,15 +28,6 @@ class MediaAnswer:
     latency_ms: int
     error: str | None = None  # "<CLASS>: detail" for the AiCall row
     reason: str | None = None  # in words, for the activity log
-
-
-def _client(settings: AiSettings) -> openai.OpenAI:
-    import openai
-
-    kwargs: dict = {"api_key": settings.api_key, "timeout": settings.timeout, "max_retries": 0}
-    if settings.base_url:
-        kwargs["base_url"] = settings.base_url
-    return openai.OpenAI(**kwargs)
 
 
 def _failed(exc: Exception, started: float, settings: AiSettings) -> MediaAnswer:
@@ -60,7 +53,7 @@ def create_image(settings: AiSettings, model: str, prompt: str, shape: str) -> M
     else:
         kwargs.update(size=IMAGE_SIZES[shape])
     try:
-        response = _client(settings).images.generate(**kwargs)
+        response = client_for(settings).images.generate(**kwargs)
         encoded = response.data[0].b64_json if response.data else None
         if not encoded:
             raise ValueError("no b64_json picture in the answer")
@@ -75,7 +68,7 @@ def create_speech(settings: AiSettings, model: str, text: str, voice: str = "all
 
     started = time.monotonic()
     try:
-        response = _client(settings).audio.speech.create(
+        response = client_for(settings).audio.speech.create(
             model=model, voice=voice, input=text, response_format="wav"
         )
         data = response.read()
