@@ -14,9 +14,9 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from webapp.models import User, UserSession
+from webapp.models import Membership, User, UserSession
 
 SESSION_DAYS = 30  # the longest a sign-in lasts, however the browser keeps its cookie
 
@@ -44,17 +44,25 @@ def start_session(session: Session, user: User, *, now: datetime) -> str:
 
 
 def session_user(session: Session, token: str, *, now: datetime) -> User | None:
-    """The user signed in with this session token, or None once the session ended. Reads only."""
+    """The user signed in with this session token, or None once the session ended. Reads only.
+
+    One statement: the user comes with their memberships and each membership's workspace,
+    which every signed-in page reads (the chosen workspace, the switcher, `is_support`)."""
     if not token or len(token) > 100:
         return None
-    user = session.scalars(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            UserSession.token_hash == _hash(token),
-            UserSession.created_at >= now - timedelta(days=SESSION_DAYS),
+    user = (
+        session.scalars(
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                UserSession.token_hash == _hash(token),
+                UserSession.created_at >= now - timedelta(days=SESSION_DAYS),
+            )
+            .options(joinedload(User.memberships).joinedload(Membership.org))
         )
-    ).one_or_none()
+        .unique()
+        .one_or_none()
+    )
     if user is not None:
         user.session_token = token
     return user
