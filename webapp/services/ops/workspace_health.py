@@ -148,8 +148,8 @@ def status_counts(healths: Iterable[WorkspaceHealth]) -> dict[str, int]:
 
 
 @cache
-def _orgs_query(every: bool):
-    return select(Organization.id, Organization.name).where(facts.in_scope(Organization.id, every))
+def _orgs_query(scope: int | None):
+    return select(Organization.id, Organization.name).where(facts.in_scope(Organization.id, scope))
 
 
 def _compute(
@@ -161,7 +161,9 @@ def _compute(
     orgs: list[tuple[int, str]] | None = None,
 ) -> list[WorkspaceHealth]:
     if orgs is None:
-        orgs = session.execute(_orgs_query(org_ids is None), facts.scope_params(org_ids)).all()
+        orgs = session.execute(
+            _orgs_query(facts.scope_key(org_ids)), facts.scope_params(org_ids)
+        ).all()
     if not orgs:
         return []
     breakers = facts.breakers(session, org_ids)
