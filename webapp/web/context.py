@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import TypeVar
 
 from flask import abort, g, session
@@ -87,6 +87,43 @@ SUPPORT_NAV = [
     ("activity.index", "Activity"),
     ("scheduler.index", "Scheduler"),
 ]
+
+
+# The nav list (NAV in webapp/web/__init__.py) stays flat data; the layout only shows it in
+# groups. An item this map does not know stands on its own, where the list puts it.
+NAV_GROUPS = {
+    "leads.index": "Contacts",
+    "segments.index": "Contacts",
+    "marketing.index": "Marketing",
+    "broadcasts.index": "Marketing",
+    "automation.index": "Marketing",
+    "workflows.index": "Marketing",
+    "coach.index": "Marketing",
+    "reports.index": "Insights",
+    "activity.index": "Insights",
+    "health.page": "Insights",
+}
+
+
+@cache
+def _sections(nav: tuple[tuple[str, str], ...]) -> tuple[dict, ...]:
+    sections: list[dict] = []
+    by_name: dict[str, dict] = {}
+    for endpoint, label in nav:
+        group = NAV_GROUPS.get(endpoint)
+        if group in by_name:
+            by_name[group]["items"].append((endpoint, label))
+            continue
+        section = {"name": group, "items": [(endpoint, label)]}
+        sections.append(section)
+        if group:
+            by_name[group] = section
+    return tuple(sections)
+
+
+def nav_sections(nav: list[tuple[str, str]]) -> tuple[dict, ...]:
+    """The navigation in its groups, in the list's order; arranged once per process."""
+    return _sections(tuple(nav))
 
 
 def nav_for(nav: list[tuple[str, str]]) -> list[tuple[str, str]]:

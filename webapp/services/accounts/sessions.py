@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session, joinedload
 
-from webapp.models import User, UserSession
+from webapp.models import Membership, User, UserSession
 
 SESSION_DAYS = 30  # the longest a sign-in lasts, however the browser keeps its cookie
 
@@ -43,18 +44,30 @@ def start_session(session: Session, user: User, *, now: datetime) -> str:
     return token
 
 
-def session_user(session: Session, token: str, *, now: datetime) -> User | None:
-    """The user signed in with this session token, or None once the session ended. Reads only."""
-    if not token or len(token) > 100:
-        return None
-    user = session.scalars(
+@cache
+def _user_query():
+    """`session_user`'s statement, built once per process (every signed-in request runs it)."""
+    return (
         select(User)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
-            UserSession.token_hash == _hash(token),
-            UserSession.created_at >= now - timedelta(days=SESSION_DAYS),
+            UserSession.token_hash == bindparam("token_hash", type_=UserSession.token_hash.type),
+            UserSession.created_at >= bindparam("since", type_=UserSession.created_at.type),
         )
-    ).one_or_none()
+        .options(joinedload(User.memberships).joinedload(Membership.org))
+    )
+
+
+def session_user(session: Session, token: str, *, now: datetime) -> User | None:
+    """The user signed in with this session token, or None once the session ended. Reads only.
+
+    One statement: the user comes with their memberships and each membership's workspace,
+    which every signed-in page reads (the chosen workspace, the switcher, `is_support`)."""
+    if not token or len(token) > 100:
+        return None
+    since = now - timedelta(days=SESSION_DAYS)
+    user = session.scalars(_user_query(), {"token_hash": _hash(token), "since": since})
+    user = user.unique().one_or_none()
     if user is not None:
         user.session_token = token
     return user

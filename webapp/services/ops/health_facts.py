@@ -104,16 +104,38 @@ def scoped(column: Any, org_ids: list[int] | None) -> ColumnElement[bool]:
 
 # The statements below are built once per process (with the workspaces and moments as
 # parameters): a widget every open tab polls pays for running them, not for building them.
+# A few workspaces (one page's, plus the deployment's 0) are that many plain parameters:
+# an "expanding" IN list is rewritten into the SQL at every execution, which cost the
+# widget more than some of its statements took to run.
 ORG_IDS = "org_ids"
+FIXED_SCOPE = 4
 
 
-def in_scope(column: Any, every: bool) -> ColumnElement[bool]:
-    """`scoped` for a statement built once: every workspace, or the `org_ids` parameter's."""
-    return true() if every else column.in_(bindparam(ORG_IDS, expanding=True))
+def scope_key(org_ids: list[int] | None) -> int | None:
+    """Which built statement serves `org_ids`: None every workspace, n ≥ 0 that many fixed
+    parameters, -1 one expanding list."""
+    if org_ids is None:
+        return None
+    return len(org_ids) if len(org_ids) <= FIXED_SCOPE else -1
+
+
+def in_scope(column: Any, scope: int | None) -> ColumnElement[bool]:
+    """`scoped` for a statement built once (`scope` from `scope_key`)."""
+    if scope is None:
+        return true()
+    if scope < 0:
+        return column.in_(bindparam(ORG_IDS, expanding=True))
+    if scope == 1:
+        return column == bindparam(f"{ORG_IDS}_0")
+    return column.in_([bindparam(f"{ORG_IDS}_{i}") for i in range(scope)])
 
 
 def scope_params(org_ids: list[int] | None, **more: Any) -> dict[str, Any]:
-    return more if org_ids is None else {**more, ORG_IDS: list(org_ids)}
+    if org_ids is None:
+        return more
+    if len(org_ids) > FIXED_SCOPE:
+        return {**more, ORG_IDS: list(org_ids)}
+    return {**more, **{f"{ORG_IDS}_{i}": org_id for i, org_id in enumerate(org_ids)}}
 
 
 def env_configured() -> set[str]:
@@ -151,34 +173,34 @@ BREAKER_COLUMNS = (
 def breakers(session: Session, org_ids: list[int] | None) -> dict[tuple[int, str], Any]:
     """Breaker rows (plain rows, not ORM objects: a thousand workspaces load several thousand)."""
     scope = None if org_ids is None else [*org_ids, 0]
-    rows = session.execute(_breakers_query(scope is None), scope_params(scope))
+    rows = session.execute(_breakers_query(scope_key(scope)), scope_params(scope))
     return {(row.org_id, row.provider): row for row in rows}
 
 
 @cache
-def _breakers_query(every: bool):
+def _breakers_query(scope: int | None):
     columns = [getattr(CircuitBreaker, name) for name in BREAKER_COLUMNS]
-    return select(*columns).where(in_scope(CircuitBreaker.org_id, every))
+    return select(*columns).where(in_scope(CircuitBreaker.org_id, scope))
 
 
 def readable_credentials(session: Session, org_ids: list[int] | None) -> dict[int, dict[str, bool]]:
     """Per workspace, its saved providers and whether each can be decrypted with the
     configured keys (an unreadable row is ignored by the adapters, so it must show here)."""
     found: dict[int, dict[str, bool]] = defaultdict(dict)
-    rows = session.execute(_credentials_query(org_ids is None), scope_params(org_ids))
+    rows = session.execute(_credentials_query(scope_key(org_ids)), scope_params(org_ids))
     for org_id, provider, ciphertext in rows:
         found[org_id][provider] = readable(ciphertext)
     return found
 
 
 @cache
-def _credentials_query(every: bool):
+def _credentials_query(scope: int | None):
     c = IntegrationCredential
-    return select(c.org_id, c.provider, c.ciphertext).where(in_scope(c.org_id, every))
+    return select(c.org_id, c.provider, c.ciphertext).where(in_scope(c.org_id, scope))
 
 
 def provisioning_runs(session: Session, org_ids: list[int] | None) -> dict[int, ProvisioningHealth]:
-    rows = session.execute(_provisioning_query(org_ids is None), scope_params(org_ids))
+    rows = session.execute(_provisioning_query(scope_key(org_ids)), scope_params(org_ids))
     return {
         run.org_id: ProvisioningHealth(
             run.status,
@@ -194,10 +216,10 @@ def provisioning_runs(session: Session, org_ids: list[int] | None) -> dict[int, 
 
 
 @cache
-def _provisioning_query(every: bool):
+def _provisioning_query(scope: int | None):
     latest = (
         select(func.max(ProvisioningRun.id).label("id"))
-        .where(in_scope(ProvisioningRun.org_id, every))
+        .where(in_scope(ProvisioningRun.org_id, scope))
         .group_by(ProvisioningRun.org_id)
         .subquery()
     )
@@ -255,7 +277,7 @@ def queue_health(
 ) -> dict[int, QueueHealth]:
     """By workspace: pending, oldest pending and late jobs, and the jobs finished (and failed) in 24 hours."""
     found: dict[int, QueueHealth] = {}
-    pending, finished = _queue_queries(org_ids is None)
+    pending, finished = _queue_queries(scope_key(org_ids))
     late = now - QUEUE_GRACE
     for org_id, count, oldest, n_late in session.execute(pending, scope_params(org_ids, late=late)):
         if org_id is not None:
@@ -273,7 +295,7 @@ def queue_health(
 
 
 @cache
-def _queue_queries(every: bool):
+def _queue_queries(scope: int | None):
     q = QueuedJob
     pending = (
         select(
@@ -282,7 +304,7 @@ def _queue_queries(every: bool):
             func.min(q.run_at),
             func.sum(case((q.run_at < bindparam("late", type_=q.run_at.type), 1), else_=0)),
         )
-        .where(q.status == "pending", q.test_mode.is_(False), in_scope(q.org_id, every))
+        .where(q.status == "pending", q.test_mode.is_(False), in_scope(q.org_id, scope))
         .group_by(q.org_id)
     )
     finished = (
@@ -293,7 +315,7 @@ def _queue_queries(every: bool):
                 q.updated_at >= bindparam("since", type_=q.updated_at.type),
             ),
             q.test_mode.is_(False),
-            in_scope(q.org_id, every),
+            in_scope(q.org_id, scope),
         )
         .group_by(q.org_id, q.status)
     )
@@ -302,17 +324,17 @@ def _queue_queries(every: bool):
 
 def open_alerts(session: Session, org_ids: list[int] | None) -> dict[int, list[HealthAlert]]:
     found: dict[int, list[HealthAlert]] = defaultdict(list)
-    rows = session.scalars(_alerts_query(org_ids is None), scope_params(org_ids))
+    rows = session.scalars(_alerts_query(scope_key(org_ids)), scope_params(org_ids))
     for alert in rows:
         found[alert.org_id].append(alert)
     return found
 
 
 @cache
-def _alerts_query(every: bool):
+def _alerts_query(scope: int | None):
     return (
         select(HealthAlert)
-        .where(HealthAlert.status == "open", in_scope(HealthAlert.org_id, every))
+        .where(HealthAlert.status == "open", in_scope(HealthAlert.org_id, scope))
         .order_by(HealthAlert.first_seen_at)
     )
 

@@ -5,9 +5,21 @@ holds the job's lease lock (jobs/runner.py, jobs/locks.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import cache
+from functools import lru_cache
 
-from sqlalchemy import String, bindparam, delete, exists, func, literal, or_, select, true, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from webapp.models import JobRun, SchedulerLock, SchedulerNode
@@ -51,22 +63,27 @@ def _visible(org_ids: list[int] | None):
 
 def last_runs(session: Session, jobs: list[str], org_ids: list[int] | None) -> dict[str, JobRun]:
     """The latest run of each job (by start time)."""
-    params = {"jobs": list(jobs)} | ({} if org_ids is None else {"org_ids": list(org_ids)})
-    rows = session.scalars(_last_runs_query(org_ids is None), params)
+    scope = None if org_ids is None else len(org_ids)
+    params = {} if org_ids is None else {f"org_{i}": org_id for i, org_id in enumerate(org_ids)}
+    rows = session.scalars(_last_runs_query(scope, tuple(jobs)), params)
     return {run.job: run for run in rows}
 
 
-@cache
-def _last_runs_query(every: bool):
-    """`last_runs`' statement, built once (the jobs and workspaces are parameters)."""
-    visible = (
-        true()
-        if every
-        else or_(JobRun.org_id.is_(None), JobRun.org_id.in_(bindparam("org_ids", expanding=True)))
-    )
+@lru_cache(maxsize=32)
+def _last_runs_query(scope: int | None, jobs: tuple[str, ...]):
+    """`last_runs`' statement, built once per set of jobs (the process's) and number of
+    workspaces: plain parameters, as an expanding IN list is rewritten at each execution."""
+    if scope is None:
+        visible = true()
+    else:
+        ids = [bindparam(f"org_{i}") for i in range(scope)]
+        visible = (
+            or_(JobRun.org_id.is_(None), JobRun.org_id.in_(ids)) if ids else JobRun.org_id.is_(None)
+        )
+    named = [bindparam(f"job_{i}", job) for i, job in enumerate(jobs)]
     latest = (
         select(JobRun.job, func.max(JobRun.id).label("id"))
-        .where(JobRun.job.in_(bindparam("jobs", expanding=True)), visible)
+        .where(JobRun.job.in_(named) if named else false(), visible)
         .group_by(JobRun.job)
         .subquery()
     )

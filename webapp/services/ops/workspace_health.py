@@ -118,10 +118,13 @@ class WorkspaceHealth:
 
 
 def workspace_health(
-    session: Session, org_id: int, *, now: datetime, jobs: Any = None
+    session: Session, org_id: int, *, now: datetime, jobs: Any = None, name: str | None = None
 ) -> WorkspaceHealth:
-    """The health of one workspace. `jobs` is the app's job service (default: the current app's)."""
-    [health] = _compute(session, [org_id], now=now, jobs=jobs) or [None]
+    """The health of one workspace. `jobs` is the app's job service (default: the current app's);
+    `name`: the workspace's name when the caller has it (a page's loaded workspace), which
+    spares the statement that reads it."""
+    known = [(org_id, name)] if name is not None else None
+    [health] = _compute(session, [org_id], now=now, jobs=jobs, orgs=known) or [None]
     if health is None:
         raise LookupError(f"no workspace {org_id}")
     return health
@@ -145,14 +148,22 @@ def status_counts(healths: Iterable[WorkspaceHealth]) -> dict[str, int]:
 
 
 @cache
-def _orgs_query(every: bool):
-    return select(Organization.id, Organization.name).where(facts.in_scope(Organization.id, every))
+def _orgs_query(scope: int | None):
+    return select(Organization.id, Organization.name).where(facts.in_scope(Organization.id, scope))
 
 
 def _compute(
-    session: Session, org_ids: list[int] | None, *, now: datetime, jobs: Any
+    session: Session,
+    org_ids: list[int] | None,
+    *,
+    now: datetime,
+    jobs: Any,
+    orgs: list[tuple[int, str]] | None = None,
 ) -> list[WorkspaceHealth]:
-    orgs = session.execute(_orgs_query(org_ids is None), facts.scope_params(org_ids)).all()
+    if orgs is None:
+        orgs = session.execute(
+            _orgs_query(facts.scope_key(org_ids)), facts.scope_params(org_ids)
+        ).all()
     if not orgs:
         return []
     breakers = facts.breakers(session, org_ids)

@@ -57,7 +57,7 @@ def healthz():
 
 def _page(org: Organization, *, support_view: bool):
     now = clock.now()
-    health = _health_of(org.id)
+    health = _health_of(org)
     resolved = list(
         db.session.scalars(
             select(HealthAlert)
@@ -84,20 +84,22 @@ def page():
     return _page(g.org, support_view=False)
 
 
-def _health_of(org_id: int) -> wh.WorkspaceHealth:
+def _health_of(org: Organization) -> wh.WorkspaceHealth:
     """One workspace's health, computed once per request whoever asks (the layout, the
     dashboard's widget, the health page)."""
     # Kept on the request, not on `g`: an app context can outlive a request (tests, CLI).
     cache = request.environ.setdefault("autopilot.workspace_health", {})
-    if org_id not in cache:
-        cache[org_id] = wh.workspace_health(db.session, org_id, now=clock.now(), jobs=_jobs())
-    return cache[org_id]
+    if org.id not in cache:
+        cache[org.id] = wh.workspace_health(
+            db.session, org.id, now=clock.now(), jobs=_jobs(), name=org.name
+        )
+    return cache[org.id]
 
 
 @bp.route("/health/widget")
 @org_required
 def widget():
-    return hx.partial("health/_widget.html", wh=_health_of(g.org.id))
+    return hx.partial("health/_widget.html", wh=_health_of(g.org))
 
 
 @bp.app_template_global("workspace_health_now")
@@ -106,7 +108,7 @@ def workspace_health_now() -> wh.WorkspaceHealth | None:
     membership = load_membership() if current_user.is_authenticated else None
     if membership is None:
         return None
-    return _health_of(membership.org_id)
+    return _health_of(membership.org)
 
 
 def _support_only() -> None:
