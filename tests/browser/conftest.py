@@ -149,7 +149,10 @@ def shot(page: Page, name: str) -> None:
 
 def settled(page: Page) -> None:
     """Wait until htmx has sent, swapped and settled: a person cannot type into content in
-    the 20 ms htmx takes to settle it, and a test that does may lose what it typed."""
+    the 20 ms htmx takes to settle it, and a test that does may lose what it typed. Also
+    waits for the page's load: before it, htmx has not bound its triggers, and a change
+    made then is never sent."""
+    page.wait_for_load_state("load")
     page.wait_for_function(
         "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )

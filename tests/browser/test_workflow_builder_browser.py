@@ -64,7 +64,7 @@ def test_the_abandoned_cart_is_built_in_the_builder_and_simulated(
     page.locator("#create-workflow").click()
     expect(page.locator("#step-done")).to_be_visible()
     workflow_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
-
+    settled(page)  # htmx has bound the trigger's change before we make one
     page.locator("#f-trigger-kind").select_option("event")
     settled(page)
     page.locator("#f-trigger-event").fill("cart.abandoned")
