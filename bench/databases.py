@@ -45,3 +45,37 @@ def activate_with_emails(session, campaign, steps, now) -> None:
             actor_id=None, now=now,
         )  # fmt: skip
     sequence_lifecycle.activate_sequence(session, campaign, actor_id=None, now=now)
+
+
+BENCH_EMAIL = "owner@bench.example"
+BENCH_PASSWORD = "bench password 123"
+
+
+def app_with_owner(url: str, workspace: str, since):
+    """The app on `url`, migrated to head, with an owner (BENCH_EMAIL / BENCH_PASSWORD,
+    signed up at `since`) of a new workspace named `workspace`. Returns (app, org id); the
+    caller fills the workspace inside `app.app_context()`."""
+    from flask_migrate import upgrade
+
+    from jobs.cli import build_app
+    from webapp.core.extensions import db
+    from webapp.services.accounts import people
+
+    app = build_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False}
+    )
+    with app.app_context():
+        upgrade()
+        _user, org = people.sign_up(
+            db.session,
+            email=BENCH_EMAIL,
+            name="Bench Owner",
+            password=BENCH_PASSWORD,
+            workspace=workspace,
+            timezone="Europe/London",
+            now=since,
+        )
+        db.session.commit()
+        org_id = org.id
+        db.session.remove()
+    return app, org_id

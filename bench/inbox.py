@@ -44,12 +44,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
-from bench.databases import fresh_database  # noqa: E402
+from bench.databases import BENCH_EMAIL as EMAIL  # noqa: E402
+from bench.databases import BENCH_PASSWORD as PASSWORD  # noqa: E402
+from bench.databases import app_with_owner, fresh_database  # noqa: E402
 from webapp.models.lead import LEAD_SEARCH_FTS  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-EMAIL = "owner@inbox-bench.example"
-PASSWORD = "bench password 123"
 CHUNK = 5_000
 
 FIRST = """james mary john patricia robert jennifer michael linda william elizabeth david barbara richard
@@ -136,34 +136,18 @@ def make_lead(rng: random.Random, n: int, org_id: int) -> dict:
 
 def build(url: str, leads: int) -> dict:
     """Migrate, create the owner and workspace, bulk-insert the leads. Returns search terms."""
-    from flask_migrate import upgrade
 
-    from jobs.cli import build_app
     from webapp.core.extensions import db
     from webapp.models import Lead
-    from webapp.services.accounts import people as accounts
 
-    app = build_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False}
-    )
+    app, org_id = app_with_owner(url, "Bench Bakery", NOW - timedelta(days=400))
     rng = random.Random(42)
     with app.app_context():
-        upgrade()
-        _user, org = accounts.sign_up(
-            db.session,
-            email=EMAIL,
-            name="Bench Owner",
-            password=PASSWORD,
-            workspace="Bench Bakery",
-            timezone="Europe/London",
-            now=NOW - timedelta(days=400),
-        )
-        db.session.commit()
         sample: list[dict] = []
         started = time.perf_counter()
         with db.engine.begin() as conn, indexes_built_after(conn):
             for start in range(0, leads, CHUNK):
-                rows = [make_lead(rng, n, org.id) for n in range(start, min(start + CHUNK, leads))]
+                rows = [make_lead(rng, n, org_id) for n in range(start, min(start + CHUNK, leads))]
                 conn.execute(insert(Lead), rows)
                 sample.extend(rng.sample(rows, 3))
             print(f"inserted {leads:,} leads in {time.perf_counter() - started:.1f} s", flush=True)

@@ -44,11 +44,11 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from bench.databases import fresh_database  # noqa: E402
+from bench.databases import BENCH_EMAIL as EMAIL  # noqa: E402
+from bench.databases import BENCH_PASSWORD as PASSWORD  # noqa: E402
+from bench.databases import app_with_owner, fresh_database  # noqa: E402
 from bench.web_sqlite import free_port  # noqa: E402
 
-EMAIL = "owner@web-bench.example"
-PASSWORD = "bench password 123"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 HTMX = {"HX-Request": "true"}
 PAGES = {
@@ -78,29 +78,14 @@ Hello({"bind": "127.0.0.1:%d", "workers": %d, "threads": 4, "worker_class": "gth
 
 def build(url: str) -> None:
     """Migrate to head, sign the owner up and fill the workspace as `autopilot demo` does."""
-    from flask_migrate import upgrade
-
-    from jobs.cli import build_app
     from webapp.core.extensions import db
-    from webapp.services.accounts import people
+    from webapp.models import Organization
     from webapp.services.demo import fill_demo_workspace
 
-    app = build_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False}
-    )
     now = datetime.now(UTC)
+    app, org_id = app_with_owner(url, "Demo Bakery", now - timedelta(days=90))
     with app.app_context():
-        upgrade()
-        _user, org = people.sign_up(
-            db.session,
-            email=EMAIL,
-            name="Bench Owner",
-            password=PASSWORD,
-            workspace="Demo Bakery",
-            timezone="Europe/London",
-            now=now - timedelta(days=90),
-        )
-        fill_demo_workspace(db.session, org, now)
+        fill_demo_workspace(db.session, db.session.get(Organization, org_id), now)
         db.session.commit()
         db.engine.dispose()
 
