@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -165,11 +165,22 @@ class ClosingClient(FlaskClient):
     """A test client that closes each response before returning it, as a server does once
     it has sent it: work registered with `response.call_on_close` (after-response work)
     runs then, in the request's test, instead of whenever the response is garbage-collected
-    (which was in the middle of a later test, inside its app's route compilation)."""
+    (which was in the middle of a later test, inside its app's route compilation).
+    `buffered=False` (a streamed response) leaves closing to the test."""
 
     def open(self, *args, **kwargs):
-        kwargs.setdefault("buffered", True)
-        return super().open(*args, **kwargs)
+        if kwargs.get("buffered") is False:
+            return super().open(*args, **kwargs)
+        response = super().open(*args, **kwargs, buffered=False)
+        response.get_data()
+        # A server has ended the request's session (teardown) before it closes the response.
+        # Here the request shares the test's app context and so its session: end what the
+        # request left open (a write transaction begun after its commit holds SQLite's
+        # lock), as teardown's rollback would, before the after-response work runs.
+        if has_app_context():
+            db.session.rollback()
+        response.close()
+        return response
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from webapp.models.provisioning import ProvisioningRun, ProvisioningStep, Worksp
 from webapp.models.queue import QueuedJob
 from webapp.models.ratelimit import RateLimitHit
 from webapp.models.report import OutboxMessage, WeeklyReport
+from webapp.models.results import ResultsStamp
 from webapp.models.scheduler import HealthProbe, JobRun, SchedulerLock, SchedulerNode
 from webapp.models.segment import ATTRIBUTE_TYPES, CustomField, LeadTag, Segment, SegmentMember
 from webapp.models.sequence import Enrollment, Send, SequenceStep
@@ -101,6 +102,7 @@ __all__ = [
     "FormSubmission",
     "PasswordReset",
     "WeeklyReport",
+    "ResultsStamp",
     "Invite",
     "HealthProbe",
     "JobRun",

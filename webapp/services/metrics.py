@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Campaign, CampaignMetric, Lead
+from webapp.models import Campaign, CampaignMetric, Lead, ResultsStamp
 
 CENT = Decimal("0.01")
 OTHER = "other"  # leads linked to no campaign and from no channel
@@ -209,6 +209,19 @@ def period(
     return day_rows(session, org.id, org.timezone or "UTC", first, last, until=until)
 
 
+def results_stamp(session: Session, org_id: int) -> int:
+    """The workspace's results stamp: the database bumps it (triggers, migration 0047) in
+    the same transaction as any change to the leads, campaign metrics or campaigns its
+    results are computed from. Figures computed after reading stamp N hold while it is N.
+    Read it before the figures: then they are never older than the stamp."""
+    return session.execute(_stamp_query(), {"org_id": org_id}).scalar() or 0
+
+
+@lru_cache(maxsize=1)
+def _stamp_query():
+    return select(ResultsStamp.version).where(ResultsStamp.org_id == bindparam("org_id"))
+
+
 def _local_day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone or "UTC")).date()
 
@@ -248,11 +261,19 @@ def _day_counts_query(days: int, until: bool):
     edges are parameters (e0 … e<days>), so a page pays no statement building."""
     at = Lead.created_at
     edge = [bindparam(f"e{n}", type_=at.type) for n in range(days + 1)]
-    index = case(*[(at < edge[n], n - 1) for n in range(1, days)], else_=days - 1)
-    bucket = (index if days > 1 else literal(0)).label("bucket")
+    bucket = _day_of(at, edge, 0, days).label("bucket")
     query = (
         select(Lead.campaign_id, Lead.source, bucket, func.count())
         .where(Lead.org_id == bindparam("org_id"), at >= edge[0], at < edge[days])
         .group_by(Lead.campaign_id, Lead.source, bucket)
     )
     return query.where(at <= bindparam("until", type_=at.type)) if until else query
+
+
+def _day_of(at, edge, lo: int, hi: int):
+    """The day index of `at`, known to lie in [edge[lo], edge[hi]): a balanced search of
+    nested CASEs, so the database tests about log2(days) edges a lead, not up to `days`."""
+    if hi - lo == 1:
+        return literal(lo)
+    mid = (lo + hi) // 2
+    return case((at < edge[mid], _day_of(at, edge, lo, mid)), else_=_day_of(at, edge, mid, hi))

@@ -23,8 +23,7 @@ def index():
     if current_user.is_support:  # support's home is every workspace's health, not its own
         return redirect(url_for("health.support"))
     now = clock.now()
-    trend = dashboard_service.dashboard_trend(db.session, g.org, now)
-    summary = dashboard_service.dashboard_summary(db.session, g.org, now, trend)
+    summary, trend = dashboard_service.dashboard(db.session, g.org, now)
     rows, _ = activity_service.list_activity(
         db.session, activity_service.ActivityFilter(org_ids=[g.org.id]), limit=8
     )
