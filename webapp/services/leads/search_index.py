@@ -1,4 +1,5 @@
-"""SQLite's trigram search index (FTS5 over `leads.search_text`) as the inbox asks it.
+"""The trigram search indexes as the inbox asks them: SQLite's FTS5 table over
+`leads.search_text`, and PostgreSQL's pg_trgm GIN index (`trgm_rowids`).
 
 A phrase query makes FTS5 read the whole posting list of every trigram of the term, with
 positions: an address of 35 characters reads 33 lists, and ".co", "com" or "gma" each hold
@@ -10,17 +11,23 @@ on them, else the phrase is asked (a name and a company word: every trigram comm
 RARE_LIMIT + 1 (rare ones cost nothing to count, common ones stop early), at most PROBES_MAX
 new ones a search, kept per process: it only picks the plan, and a stale or missing figure
 costs time, never a wrong result.
+
+PostgreSQL estimates about 100 matches for any `LIKE '%term%'` its statistics do not
+sample, so it would fetch and sort every lead holding a common surname. `trgm_rowids` asks
+the GIN index for at most `limit` + 1 matches (of any workspace, as FTS5 counts them), so
+the inbox tells few from many exactly as on SQLite and picks the plan itself.
 """
 
 from __future__ import annotations
 
 import weakref
 
-from sqlalchemy import column, func, select, text
+from sqlalchemy import ColumnElement, column, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from webapp.models.lead import LEAD_SEARCH_FTS
+from webapp.models import Lead
+from webapp.models.lead import LEAD_SEARCH_FTS, LEAD_SEARCH_TRGM
 
 PHRASE_MAX = 6  # up to 4 trigrams: the phrase itself is cheap enough
 RARE_TRIGRAMS = 3
@@ -30,6 +37,7 @@ CANDIDATES_MAX = 300  # rows the caller reads to test the whole term
 FREQUENCIES_KEPT = 50_000  # trigrams remembered per process (a few MB at most)
 
 _fts_ready: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+_trgm_ready: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 _frequencies: weakref.WeakKeyDictionary[Engine, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
@@ -50,6 +58,42 @@ def fts_ready(session: Session) -> bool:
         )
         _fts_ready[engine] = ready
     return ready
+
+
+def trgm_ready(session: Session) -> bool:
+    """Whether this database is PostgreSQL with pg_trgm's index on the search text (migration
+    0004 goes without it when the extension cannot be created)."""
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        return False
+    ready = _trgm_ready.get(engine)
+    if ready is None:
+        ready = (
+            session.execute(
+                text("SELECT 1 FROM pg_indexes WHERE tablename = 'leads' AND indexname = :name"),
+                {"name": LEAD_SEARCH_TRGM},
+            ).first()
+            is not None
+        )
+        _trgm_ready[engine] = ready
+    return ready
+
+
+def trgm_rowids(session: Session, term: str, limit: int) -> list[int]:
+    """The ids of the leads (of any workspace) containing `term`, no more than limit + 1,
+    through pg_trgm's index (its matches are rechecked against the text: exact)."""
+    query = select(Lead.id).where(Lead.search_text.contains(term, autoescape=True))
+    return list(session.scalars(query.limit(limit + 1)))
+
+
+def walk_contains(session: Session, term: str) -> ColumnElement:
+    """The test for a common term while walking a sort order. PostgreSQL would serve a plain
+    LIKE from pg_trgm's index and sort every match; a concatenation only a btree holding the
+    text evaluates makes it walk (`ix_leads_search_walk`: without reading rows)."""
+    text_ = Lead.search_text
+    if session.get_bind().dialect.name == "postgresql":
+        text_ = text_.concat("")
+    return text_.contains(term, autoescape=True)
 
 
 def _quoted(s: str) -> str:
