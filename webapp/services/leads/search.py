@@ -175,9 +175,7 @@ def search_leads(
             )
             few, indexed = _few_matches(session, term, covered)
             if few is not None:
-                return _page_of_matches(
-                    session, [*conds, *few], term, sort, page, per_page, notes
-                )
+                return _page_of_matches(session, [*conds, *few], term, sort, page, per_page, notes)
             if not indexed:
                 conds.append(Lead.search_text.contains(term, autoescape=True))
             else:  # a common term: counting would read every match
