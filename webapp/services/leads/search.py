@@ -176,13 +176,12 @@ def search_leads(
             few, indexed = _few_matches(session, term, covered)
             if few is not None:
                 return _page_of_matches(session, [*conds, *few], term, sort, page, per_page, notes)
-            if not indexed:
-                conds.append(Lead.search_text.contains(term, autoescape=True))
-            else:  # a common term: counting would read every match
+            if indexed and covered:  # a common term: walk the order, never count
                 conds.append(walk_contains(session, term))
-                cap = None
-                if covered:
-                    return _walked_page(session, conds, term, sort, page, per_page, notes)
+                return _walked_page(session, conds, term, sort, page, per_page, notes)
+            conds.append(Lead.search_text.contains(term, autoescape=True))
+            if indexed:
+                cap = None  # a common term: counting would read every match
 
     return _offset_page(session, conds, filters, term, sort, page, per_page, notes, cap)
 
