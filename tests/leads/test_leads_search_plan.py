@@ -95,3 +95,25 @@ def test_postgres_walks_an_index_holding_the_search_text(app):
         text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_leads_search_walk'")
     )
     assert definition and definition.endswith("(org_id, created_at, id) INCLUDE (search_text)")
+
+
+def test_postgres_asks_pg_trgm_for_the_rare_words_of_an_address_only(
+    client, alice, alice_org, monkeypatch
+):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    monkeypatch.setattr(search_index, "_samples", type(search_index._samples)())
+    rows = [{"name": f"Person {n}", "email": f"person{n}@gmail.com"} for n in range(20)]
+    rows += [{"name": "Zed Quill", "email": "zed.quill@gmail.com"}]
+    rows += [{"name": "Quill Zed", "email": "quill.zed@gmail.com"}]  # the words, not the term
+    outcomes = capture_leads(db.session, alice_org.id, rows, source="form", now=START)
+    db.session.commit()
+    if not search_index.trgm_ready(db.session):
+        pytest.skip("needs pg_trgm")
+    term = "zed.quill@gmail.com"
+    words = search_index._rare_words(db.session, term)
+    assert words and set(words) < {"zed", "quill", "gmail", "com"} and "gmail" not in words
+    assert search_index.trgm_rowids(db.session, term, 3) == [outcomes[20].lead_id]
+    login(client, alice)
+    html = client.get("/leads", query_string={"q": term}, headers=HX).get_data(as_text=True)
+    assert _ids(html) == [outcomes[20].lead_id] and "Showing 1–1 of 1 lead " in html

@@ -37,9 +37,9 @@ from webapp.services.leads.search_index import (
     fts_ready,
     fts_rowids,
     match_expression,
+    scan_contains,
     trgm_ready,
     trgm_rowids,
-    walk_contains,
 )
 
 SORTS = {
@@ -177,7 +177,7 @@ def search_leads(
             if few is not None:
                 return _page_of_matches(session, [*conds, *few], term, sort, page, per_page, notes)
             if indexed and covered:  # a common term: walk the order, never count
-                conds.append(walk_contains(session, term))
+                conds.append(scan_contains(session, term))
                 return _walked_page(session, conds, term, sort, page, per_page, notes)
             conds.append(Lead.search_text.contains(term, autoescape=True))
             if indexed:

@@ -15,11 +15,16 @@ costs time, never a wrong result.
 PostgreSQL estimates about 100 matches for any `LIKE '%term%'` its statistics do not
 sample, so it would fetch and sort every lead holding a common surname. `trgm_rowids` asks
 the GIN index for at most `limit` + 1 matches (of any workspace, as FTS5 counts them), so
-the inbox tells few from many exactly as on SQLite and picks the plan itself.
+the inbox tells few from many exactly as on SQLite and picks the plan itself. pg_trgm also
+reads the posting list of every trigram of the term (an address: "com", "gma", "yah"…, up
+to 75 ms), so a longer term asks the index for its rarest words only (rare in a sample of
+the newest leads, read once per process), when they alone narrow the leads down to
+TRGM_CANDIDATES, and the whole term is tested on the rows.
 """
 
 from __future__ import annotations
 
+import re
 import weakref
 
 from sqlalchemy import ColumnElement, column, func, select, text
@@ -38,6 +43,9 @@ FREQUENCIES_KEPT = 50_000  # trigrams remembered per process (a few MB at most)
 
 _fts_ready: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 _trgm_ready: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+SAMPLE_ROWS = 2_000  # the newest leads' search texts, kept per process (~100 kB)
+TRGM_CANDIDATES = 1_000  # rows (a few ms) read to test the whole term on
+_samples: weakref.WeakKeyDictionary[Engine, tuple[float, list[str]]] = weakref.WeakKeyDictionary()
 _frequencies: weakref.WeakKeyDictionary[Engine, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
@@ -82,14 +90,51 @@ def trgm_ready(session: Session) -> bool:
 def trgm_rowids(session: Session, term: str, limit: int) -> list[int]:
     """The ids of the leads (of any workspace) containing `term`, no more than limit + 1,
     through pg_trgm's index (its matches are rechecked against the text: exact)."""
-    query = select(Lead.id).where(Lead.search_text.contains(term, autoescape=True))
+    words = _rare_words(session, term)
+    if words:  # the index finds the rare words; the whole term is tested on their rows
+        conds = [*(Lead.search_text.contains(w) for w in words), scan_contains(session, term)]
+    else:
+        conds = [Lead.search_text.contains(term, autoescape=True)]
+    query = select(Lead.id).where(*conds)
     return list(session.scalars(query.limit(limit + 1)))
 
 
-def walk_contains(session: Session, term: str) -> ColumnElement:
-    """The test for a common term while walking a sort order. PostgreSQL would serve a plain
-    LIKE from pg_trgm's index and sort every match; a concatenation only a btree holding the
-    text evaluates makes it walk (`ix_leads_search_walk`: without reading rows)."""
+def _rare_words(session: Session, term: str) -> list[str]:
+    """The words of a long term (as pg_trgm cuts them: letters and digits) that narrow the
+    leads down to TRGM_CANDIDATES by themselves, rarest first; empty when it takes every
+    word. The sample's frequencies only pick the plan: a wrong one costs time, not results."""
+    words = set(re.findall(r"[^\W_]{3,}", term))
+    if len(term) <= PHRASE_MAX or len(words) < 2:
+        return []
+    leads, sample = _sample(session)
+    estimate, picked = leads, []
+    for n, word in sorted((sum(word in t for t in sample), word) for word in words):
+        picked.append(word)
+        estimate *= (n + 1) / (len(sample) + 1)
+        if estimate <= TRGM_CANDIDATES:
+            return picked if len(picked) < len(words) else []
+    return []
+
+
+def _sample(session: Session) -> tuple[float, list[str]]:
+    """(about how many leads there are, the search texts of the newest SAMPLE_ROWS of any
+    workspace: statistics for the plan, never shown)."""
+    engine = session.get_bind()
+    if engine not in _samples:
+        leads = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'leads'"))
+        texts = session.scalars(
+            select(Lead.search_text).order_by(Lead.id.desc()).limit(SAMPLE_ROWS)
+        )
+        sample = list(texts)
+        _samples[engine] = (max(float(leads or 0), float(len(sample))), sample)
+    return _samples[engine]
+
+
+def scan_contains(session: Session, term: str) -> ColumnElement:
+    """The test for `term` that no trigram index serves: walking a sort order for a common
+    term (PostgreSQL would rather serve a plain LIKE from pg_trgm's index and sort every
+    match; `ix_leads_search_walk` holds the text, so no row is read), or testing the rows
+    its rare words found. The concatenation hides the column from pg_trgm's index."""
     text_ = Lead.search_text
     if session.get_bind().dialect.name == "postgresql":
         text_ = text_.concat("")
