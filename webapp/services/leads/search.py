@@ -302,7 +302,8 @@ def _page_of_matches(
     notes: list[str],
 ) -> LeadPage:
     """The page from the search index's few matches (`conds` name them): their sort keys in
-    one query (which also counts them exactly), ordered here, then the page's rows by id."""
+    one query (which also counts them exactly), ordered here on SQLite, then the page's rows
+    by id."""
     column, descending = SORT_KEYS[sort]
     if session.get_bind().dialect.name == "sqlite":
         # The raw stored value orders the same (SQLite keeps UTC times as sortable text) and
