@@ -8,14 +8,14 @@ How each part is served (bench/inbox.py measures it through the real app):
 - Counts are bounded ("more than 10,000") and read only an index: the whole inbox counts
   on any `org_id` index, a filtered view on `ix_leads_org_filters`, which holds every
   filter column. The last page tells its total for free.
-- Substring search (3 characters or more) runs over `search_text`. On PostgreSQL the
-  pg_trgm GIN index serves `LIKE '%term%'`. On SQLite the FTS5 trigram table says how
-  many leads contain the term (a long term: how many hold its rarest trigrams, see
-  search_index). Few (a person, an address, a number): their sort keys come
-  in one query that also counts them, and the page is cut from them. Many: walking the
-  sort order finds a page sooner — newest/oldest on `ix_leads_search_walk`, which holds
-  the search text, so no row is read until the page is found — and the count stays open
-  ("many"), since counting would read every match.
+- Substring search (3 characters or more) runs over `search_text`. The search index says
+  whether few leads contain the term, reading no more matches than that takes: SQLite's
+  FTS5 trigram table (a long term: the leads holding its rarest trigrams), PostgreSQL's
+  pg_trgm GIN index (see search_index). Few (a person, an address, a number): their sort
+  keys come in one query that also counts them, and the page is cut from them. Many:
+  walking the sort order finds a page sooner — newest/oldest on `ix_leads_search_walk`,
+  which holds the search text, so no row is read until the page is found — and the count
+  stays open ("many"), since counting would read every match. Both databases decide alike.
 """
 
 from __future__ import annotations
@@ -33,7 +33,14 @@ from sqlalchemy.orm import Session, defer
 from webapp.core.clock import day_end, day_start
 from webapp.models import LEAD_STATUSES, Lead
 from webapp.services.leads.fields import exact_phone, phone_search_term, region_for
-from webapp.services.leads.search_index import fts_ready, fts_rowids, match_expression
+from webapp.services.leads.search_index import (
+    fts_ready,
+    fts_rowids,
+    match_expression,
+    scan_contains,
+    trgm_ready,
+    trgm_rowids,
+)
 
 SORTS = {
     "newest": (Lead.created_at.desc(), Lead.id.desc()),
@@ -162,31 +169,44 @@ def search_leads(
         if phone:
             conds.append(Lead.phone == phone)  # a whole number: the phone index answers
         else:
-            # SQLite: the walk index covers the newest/oldest order with a date range only.
+            # The walk index covers the newest/oldest order with a date range only.
             covered = sort in ("newest", "oldest") and not (
                 filters.status or filters.source or filters.min_score
             )
-            matches = None
-            if fts_ready(session):
-                expression, ids = match_expression(session, term)
-                found = []
-                if ids is None:  # the phrase: its matches are the leads with the term
-                    ids = fts_rowids(session, expression, FTS_CANDIDATES)
-                else:  # a few candidates holding the term's rarest trigrams
-                    found.append(Lead.search_text.contains(term, autoescape=True))
-                matches = len(ids)
-                if matches <= (FTS_FEW if covered else FTS_CANDIDATES):
-                    found.append(Lead.id.in_(ids))
-                    return _page_of_matches(
-                        session, [*conds, *found], term, sort, page, per_page, notes
-                    )
+            few, indexed = _few_matches(session, term, covered)
+            if few is not None:
+                return _page_of_matches(session, [*conds, *few], term, sort, page, per_page, notes)
+            if indexed and covered:  # a common term: walk the order, never count
+                conds.append(scan_contains(session, term))
+                return _walked_page(session, conds, term, sort, page, per_page, notes)
             conds.append(Lead.search_text.contains(term, autoescape=True))
-            if matches is not None:
-                cap = None  # SQLite and a common term: counting would read every row
-                if covered:
-                    return _walked_page(session, conds, term, sort, page, per_page, notes)
+            if indexed:
+                cap = None  # a common term: counting would read every match
 
     return _offset_page(session, conds, filters, term, sort, page, per_page, notes, cap)
+
+
+def _few_matches(
+    session: Session, term: str, covered: bool
+) -> tuple[list[ColumnElement] | None, bool]:
+    """Whether the search index finds few leads containing `term` (of any workspace, so both
+    databases decide alike): (conditions naming them, True) when few, (None, True) when
+    many, (None, False) without a search index."""
+    few = FTS_FEW if covered else FTS_CANDIDATES
+    found: list[ColumnElement] = []
+    if fts_ready(session):
+        expression, ids = match_expression(session, term)
+        if ids is None:  # the phrase: its matches are the leads with the term
+            ids = fts_rowids(session, expression, FTS_CANDIDATES)
+        else:  # a few candidates holding the term's rarest trigrams
+            found.append(Lead.search_text.contains(term, autoescape=True))
+    elif trgm_ready(session):
+        ids = trgm_rowids(session, term, few)
+    else:
+        return None, False
+    if len(ids) > few:
+        return None, True
+    return [*found, Lead.id.in_(ids)], True
 
 
 def _offset_page(
@@ -242,9 +262,9 @@ def _walked_page(
     per_page: int,
     notes: list[str],
 ) -> LeadPage:
-    """A common term on SQLite: walk `ix_leads_search_walk` (org, created_at, id,
-    search_text) in order, testing each entry without reading its row, then read the page's
-    rows. At 1 match in 400 the first page reads about 10,000 index entries."""
+    """A common term: walk `ix_leads_search_walk` (org, created_at, id and the search text)
+    in order, testing each entry without reading its row, then read the page's rows. At 1
+    match in 400 the first page reads about 10,000 index entries."""
     offset = (page - 1) * per_page
     ids = list(
         session.scalars(
@@ -282,14 +302,19 @@ def _page_of_matches(
     notes: list[str],
 ) -> LeadPage:
     """The page from the search index's few matches (`conds` name them): their sort keys in
-    one query (which also counts them exactly), ordered here, then the page's rows by id."""
+    one query (which also counts them exactly), ordered here on SQLite, then the page's rows
+    by id."""
     column, descending = SORT_KEYS[sort]
-    # The raw stored value orders the same (SQLite keeps UTC times as sortable text) and
-    # skips converting a datetime per match.
-    key = type_coerce(column, String()) if column is Lead.created_at else column
-    query = select(Lead.id, key).where(*conds)
-    keys = session.connection().execute(query).all()  # plain rows: no ORM work per match
-    keys.sort(key=lambda r: (r[1], r[0]), reverse=descending)
+    if session.get_bind().dialect.name == "sqlite":
+        # The raw stored value orders the same (SQLite keeps UTC times as sortable text) and
+        # skips converting a datetime per match.
+        key = type_coerce(column, String()) if column is Lead.created_at else column
+        query = select(Lead.id, key).where(*conds)
+        keys = session.connection().execute(query).all()  # plain rows: no ORM work per match
+        keys.sort(key=lambda r: (r[1], r[0]), reverse=descending)
+    else:  # names order by the database's collation, as the other pages do
+        query = select(Lead.id).where(*conds).order_by(*SORTS[sort])
+        keys = session.connection().execute(query).all()
     offset = (page - 1) * per_page
     page_ids = [r[0] for r in keys[offset : offset + per_page]]
     found = {

@@ -1,4 +1,5 @@
-"""SQLite's trigram search index (FTS5 over `leads.search_text`) as the inbox asks it.
+"""The trigram search indexes as the inbox asks them: SQLite's FTS5 table over
+`leads.search_text`, and PostgreSQL's pg_trgm GIN index (`trgm_rowids`).
 
 A phrase query makes FTS5 read the whole posting list of every trigram of the term, with
 positions: an address of 35 characters reads 33 lists, and ".co", "com" or "gma" each hold
@@ -10,17 +11,28 @@ on them, else the phrase is asked (a name and a company word: every trigram comm
 RARE_LIMIT + 1 (rare ones cost nothing to count, common ones stop early), at most PROBES_MAX
 new ones a search, kept per process: it only picks the plan, and a stale or missing figure
 costs time, never a wrong result.
+
+PostgreSQL estimates about 100 matches for any `LIKE '%term%'` its statistics do not
+sample, so it would fetch and sort every lead holding a common surname. `trgm_rowids` asks
+the GIN index for at most `limit` + 1 matches (of any workspace, as FTS5 counts them), so
+the inbox tells few from many exactly as on SQLite and picks the plan itself. pg_trgm also
+reads the posting list of every trigram of the term (an address: "com", "gma", "yah"…, up
+to 75 ms), so a longer term asks the index for its rarest words only (rare in a sample of
+the newest leads, read once per process), when they alone narrow the leads down to
+TRGM_CANDIDATES, and the whole term is tested on the rows.
 """
 
 from __future__ import annotations
 
+import re
 import weakref
 
-from sqlalchemy import column, func, select, text
+from sqlalchemy import ColumnElement, column, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from webapp.models.lead import LEAD_SEARCH_FTS
+from webapp.models import Lead
+from webapp.models.lead import LEAD_SEARCH_FTS, LEAD_SEARCH_TRGM
 
 PHRASE_MAX = 6  # up to 4 trigrams: the phrase itself is cheap enough
 RARE_TRIGRAMS = 3
@@ -30,6 +42,10 @@ CANDIDATES_MAX = 300  # rows the caller reads to test the whole term
 FREQUENCIES_KEPT = 50_000  # trigrams remembered per process (a few MB at most)
 
 _fts_ready: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+_trgm_ready: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+SAMPLE_ROWS = 2_000  # the newest leads' search texts, kept per process (~100 kB)
+TRGM_CANDIDATES = 1_000  # rows (a few ms) read to test the whole term on
+_samples: weakref.WeakKeyDictionary[Engine, tuple[float, list[str]]] = weakref.WeakKeyDictionary()
 _frequencies: weakref.WeakKeyDictionary[Engine, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
@@ -50,6 +66,79 @@ def fts_ready(session: Session) -> bool:
         )
         _fts_ready[engine] = ready
     return ready
+
+
+def trgm_ready(session: Session) -> bool:
+    """Whether this database is PostgreSQL with pg_trgm's index on the search text (migration
+    0004 goes without it when the extension cannot be created)."""
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        return False
+    ready = _trgm_ready.get(engine)
+    if ready is None:
+        ready = (
+            session.execute(
+                text("SELECT 1 FROM pg_indexes WHERE tablename = 'leads' AND indexname = :name"),
+                {"name": LEAD_SEARCH_TRGM},
+            ).first()
+            is not None
+        )
+        _trgm_ready[engine] = ready
+    return ready
+
+
+def trgm_rowids(session: Session, term: str, limit: int) -> list[int]:
+    """The ids of the leads (of any workspace) containing `term`, no more than limit + 1,
+    through pg_trgm's index (its matches are rechecked against the text: exact)."""
+    words = _rare_words(session, term)
+    if words:  # the index finds the rare words; the whole term is tested on their rows
+        conds = [*(Lead.search_text.contains(w) for w in words), scan_contains(session, term)]
+    else:
+        conds = [Lead.search_text.contains(term, autoescape=True)]
+    query = select(Lead.id).where(*conds)
+    return list(session.scalars(query.limit(limit + 1)))
+
+
+def _rare_words(session: Session, term: str) -> list[str]:
+    """The words of a long term (as pg_trgm cuts them: letters and digits) that narrow the
+    leads down to TRGM_CANDIDATES by themselves, rarest first; empty when it takes every
+    word. The sample's frequencies only pick the plan: a wrong one costs time, not results."""
+    words = set(re.findall(r"[^\W_]{3,}", term))
+    if len(term) <= PHRASE_MAX or len(words) < 2:
+        return []
+    leads, sample = _sample(session)
+    estimate, picked = leads, []
+    for n, word in sorted((sum(word in t for t in sample), word) for word in words):
+        picked.append(word)
+        estimate *= (n + 1) / (len(sample) + 1)
+        if estimate <= TRGM_CANDIDATES:
+            return picked if len(picked) < len(words) else []
+    return []
+
+
+def _sample(session: Session) -> tuple[float, list[str]]:
+    """(about how many leads there are, the search texts of the newest SAMPLE_ROWS of any
+    workspace: statistics for the plan, never shown)."""
+    engine = session.get_bind()
+    if engine not in _samples:
+        leads = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'leads'"))
+        texts = session.scalars(
+            select(Lead.search_text).order_by(Lead.id.desc()).limit(SAMPLE_ROWS)
+        )
+        sample = list(texts)
+        _samples[engine] = (max(float(leads or 0), float(len(sample))), sample)
+    return _samples[engine]
+
+
+def scan_contains(session: Session, term: str) -> ColumnElement:
+    """The test for `term` that no trigram index serves: walking a sort order for a common
+    term (PostgreSQL would rather serve a plain LIKE from pg_trgm's index and sort every
+    match; `ix_leads_search_walk` holds the text, so no row is read), or testing the rows
+    its rare words found. The concatenation hides the column from pg_trgm's index."""
+    text_ = Lead.search_text
+    if session.get_bind().dialect.name == "postgresql":
+        text_ = text_.concat("")
+    return text_.contains(term, autoescape=True)
 
 
 def _quoted(s: str) -> str:
