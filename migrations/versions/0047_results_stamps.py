@@ -17,7 +17,7 @@ Trap for later migrations: a `batch_alter_table` that copies leads, campaign_met
 campaigns on SQLite drops their triggers; run `_create_sqlite()` again after it.
 
 Revision ID: 0047_results_stamps
-Revises: 0041_texting_hours
+Revises: 0046_inbox_pg_search
 Create Date: 2026-12-04 05:30:00
 
 """
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0047_results_stamps"
-down_revision = "0041_texting_hours"
+down_revision = "0046_inbox_pg_search"
 branch_labels = None
 depends_on = None
 
