@@ -3,6 +3,7 @@ the CSV export. Import, settings and the public form live in the sibling modules
 
 from __future__ import annotations
 
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -33,7 +34,13 @@ from webapp.services.leads.handling import change_status, lead_timeline, update_
 from webapp.services.suppression import suppressions_for_lead
 from webapp.web import htmx as hx
 from webapp.web.context import load, org_required
-from webapp.web.leads.forms import InboxForm, NewLeadForm, NotesForm, StatusForm
+from webapp.web.leads.forms import (
+    STATUS_CHOICES,
+    InboxForm,
+    NewLeadForm,
+    NotesForm,
+    StatusForm,
+)
 
 bp = Blueprint("leads", __name__)
 
@@ -91,16 +98,17 @@ def index():
         has_any=has_any,
         filtered=bool(q or filters.active),
         query=_query(),
-        status_choices=StatusForm().status.choices,
+        status_choices=STATUS_CHOICES,
+        status_options=status_options(tuple(STATUS_CHOICES)),
         form_url=None if has_any else public_form_url(),
     )
-    context["status_options"] = status_options(context["status_choices"])
     return hx.page_or_partial("leads/index.html", "leads/_results.html", **context)
 
 
-def status_options(choices) -> dict[str, Markup]:
-    """Each status's <option> list with that status selected: built once a page, not once a
-    row (the inbox's rows pick theirs; a status not among the choices falls back)."""
+@cache
+def status_options(choices: tuple[tuple[str, str], ...]) -> dict[str, Markup]:
+    """Each status's <option> list with that status selected: built once a process, not once
+    a row (the inbox's rows pick theirs; a status not among the choices falls back)."""
     option = Markup('<option value="{}" {}>{}</option>')
     return {
         chosen: Markup("").join(
