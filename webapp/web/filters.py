@@ -43,7 +43,7 @@ def localtime(value: datetime | None, tz: str | None = None) -> str:
 
 def score_title(reasons: list[dict]) -> Markup:
     """A score's reasons as a tooltip: one "+25 Email at a business domain" a line."""
-    return Markup("&#10;".join("%+d %s" % (r["points"], escape(r["reason"])) for r in reasons))
+    return Markup("&#10;".join(f"{int(r['points']):+d} {escape(r['reason'])}" for r in reasons))
 
 
 def duration(ms: int | None) -> str:

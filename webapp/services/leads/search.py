@@ -27,7 +27,7 @@ from datetime import date
 from math import ceil
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, func, select, text, type_coerce
+from sqlalchemy import ColumnElement, String, bindparam, func, select, text, type_coerce
 from sqlalchemy.orm import Session, defer
 
 from webapp.core.clock import day_end, day_start
@@ -55,6 +55,10 @@ SORT_KEYS = {
     "name": (Lead.full_name, False),
 }
 LIST_OPTIONS = (defer(Lead.notes), defer(Lead.search_text))  # a list shows neither
+# A page's rows by id, built once (building it per page cost a third of reading it).
+ROWS_BY_ID = (
+    select(Lead).options(*LIST_OPTIONS).where(Lead.id.in_(bindparam("ids", expanding=True)))
+)
 FILTER_INDEX = "ix_leads_org_filters"
 COUNT_CAP = 10_000  # the whole inbox: an index-only count of 10,000 entries takes ~2 ms
 FILTERED_COUNT_CAP = 1_000
@@ -251,12 +255,7 @@ def _walked_page(
             select(Lead.id).where(*conds).order_by(*SORTS[sort]).offset(offset).limit(per_page + 1)
         )
     )
-    found = {
-        lead.id: lead
-        for lead in session.scalars(
-            select(Lead).options(*LIST_OPTIONS).where(Lead.id.in_(ids[:per_page]))
-        )
-    }
+    found = {lead.id: lead for lead in session.scalars(ROWS_BY_ID, {"ids": ids[:per_page]})}
     rows = [found[i] for i in ids[:per_page] if i in found]
     result = LeadPage(
         rows=rows,
@@ -292,12 +291,7 @@ def _page_of_matches(
     keys.sort(key=lambda r: (r[1], r[0]), reverse=descending)
     offset = (page - 1) * per_page
     page_ids = [r[0] for r in keys[offset : offset + per_page]]
-    found = {
-        lead.id: lead
-        for lead in session.scalars(
-            select(Lead).options(*LIST_OPTIONS).where(Lead.id.in_(page_ids))
-        )
-    }
+    found = {lead.id: lead for lead in session.scalars(ROWS_BY_ID, {"ids": page_ids})}
     return LeadPage(
         rows=[found[i] for i in page_ids if i in found],
         page=page,

@@ -126,8 +126,13 @@ def _rarest(session: Session, term: str) -> list[str]:
     return picked
 
 
+# Built once: a statement built per search costs more than the index's answer to it.
+_ROWIDS = text(
+    f"SELECT rowid FROM {LEAD_SEARCH_FTS} WHERE {LEAD_SEARCH_FTS} MATCH :expression LIMIT :limit"
+)
+
+
 def fts_rowids(session: Session, expression: str, limit: int) -> list[int]:
     """The ids of the leads (of any workspace) matching an FTS5 `expression`, no more than
     limit + 1 (one reading of the index: the caller counts them and, when few, reads them)."""
-    inner = _select(expression).columns(column("rowid")).subquery()
-    return list(session.scalars(select(inner.c.rowid).limit(limit + 1)))
+    return list(session.scalars(_ROWIDS, {"expression": expression, "limit": limit + 1}))

@@ -180,7 +180,7 @@ def set_status(lead_id: int):
     lead = load(Lead, lead_id)
     form = StatusForm()
     detail = request.form.get("view") == "detail"
-    template = "leads/_status.html" if detail else "leads/_row.html"
+    template = "leads/_status.html" if detail else "leads/_rows.html"
     choices = form.status.choices
     if not form.validate_on_submit():
         if hx.is_partial():
@@ -188,6 +188,7 @@ def set_status(lead_id: int):
                 template,
                 status=422,
                 lead=lead,
+                leads=[lead],
                 status_choices=choices,
                 error="Choose one of the statuses.",
             )
@@ -203,11 +204,14 @@ def set_status(lead_id: int):
             actor_name=current_user.name,
         )
     except DomainError as exc:
-        return hx.partial(template, status=422, lead=lead, status_choices=choices, error=str(exc))
+        return hx.partial(
+            template, status=422, lead=lead, leads=[lead], status_choices=choices, error=str(exc)
+        )
     db.session.commit()
     if hx.is_partial():
         return hx.trigger(
-            hx.partial(template, lead=lead, status_choices=choices, saved=True), "lead-changed"
+            hx.partial(template, lead=lead, leads=[lead], status_choices=choices, saved=True),
+            "lead-changed",
         )
     flash(f"Status set to {lead.status}.", "success")
     return redirect(url_for("leads.show", lead_id=lead.id))
