@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms.widgets import Select
+from wtforms.widgets import DateInput, NumberInput, Select
 from wtforms.widgets.core import clean_key
 
 
@@ -26,8 +26,19 @@ def attributes(**kwargs) -> str:
 
 
 class QuickSelect(Select):
-    """WTForms' select, its options written by `attributes`: the same HTML, several times
-    faster for a list of filters rendered on every visit."""
+    """WTForms' select written by `attributes`: the same HTML, several times faster, for
+    filters rendered on every visit."""
+
+    def __call__(self, field, **kwargs) -> Markup:
+        if self.multiple or field.has_groups():
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for key in dir(flags):
+            if key in self.validation_attrs and key not in kwargs:
+                kwargs[key] = getattr(flags, key)
+        options = "".join(self.render_option(choice) for choice in field.iter_choices())
+        return Markup(f"<select {attributes(name=field.name, **kwargs)}>{options}</select>")
 
     @classmethod
     def render_option(cls, choice, **kwargs) -> Markup:
@@ -37,3 +48,11 @@ class QuickSelect(Select):
             options["selected"] = True
         label = escape(choice.label or choice.value)
         return Markup(f"<option {attributes(**options)}>{label}</option>")
+
+
+class QuickDateInput(DateInput):
+    html_params = staticmethod(attributes)
+
+
+class QuickNumberInput(NumberInput):
+    html_params = staticmethod(attributes)

@@ -9,7 +9,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from webapp.models import LEAD_STATUSES
 from webapp.services.leads.search import SORT_LABELS
-from webapp.web.forms import QuickSelect
+from webapp.web.forms import QuickDateInput, QuickNumberInput, QuickSelect
 
 STATUS_CHOICES = [(s, s.capitalize()) for s in LEAD_STATUSES]
 
@@ -27,10 +27,12 @@ class InboxForm(FlaskForm):
     source = SelectField(
         "Source", choices=[], validate_choice=False, default="", widget=QuickSelect()
     )
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
+    since = DateField("From", validators=[Optional()], widget=QuickDateInput())
+    until = DateField("To", validators=[Optional()], widget=QuickDateInput())
     min_score = IntegerField(
-        "Min. score", validators=[Optional(), NumberRange(0, 100, "Between 0 and 100.")]
+        "Min. score",
+        validators=[Optional(), NumberRange(0, 100, "Between 0 and 100.")],
+        widget=QuickNumberInput(),
     )
     sort = SelectField(
         "Sort", choices=list(SORT_LABELS.items()), default="newest", widget=QuickSelect()
