@@ -41,6 +41,11 @@ def localtime(value: datetime | None, tz: str | None = None) -> str:
     return local.strftime("%-d %b %Y, %H:%M")
 
 
+def time_tag(value: datetime) -> Markup:
+    """`<time datetime="…">22 Nov 2026, 14:05</time>`: the moment, shown in the viewer's zone."""
+    return Markup(f'<time datetime="{value.isoformat()}">{escape(localtime(value))}</time>')
+
+
 def score_title(reasons: list[dict]) -> Markup:
     """A score's reasons as a tooltip: one "+25 Email at a business domain" a line."""
     return Markup("&#10;".join(f"{int(r['points']):+d} {escape(r['reason'])}" for r in reasons))
@@ -66,6 +71,7 @@ def minor_money(amount: int | None, currency: str) -> str:
 def register_filters(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_global(viewer_zone, "viewer_zone")
+    app.add_template_filter(time_tag, "time_tag")
     app.add_template_filter(score_title, "score_title")
     app.add_template_filter(duration, "duration")
     app.add_template_filter(minor_money, "minor_money")
