@@ -181,9 +181,10 @@ def search_leads(
                     found.append(Lead.search_text.contains(term, autoescape=True))
                 matches = len(ids)
                 if matches <= (FTS_FEW if covered else FTS_CANDIDATES):
+                    plain = None if found or filters.active else (org_id, ids)
                     found.append(Lead.id.in_(ids))
                     return _page_of_matches(
-                        session, [*conds, *found], term, sort, page, per_page, notes
+                        session, [*conds, *found], term, sort, page, per_page, notes, plain
                     )
             conds.append(Lead.search_text.contains(term, autoescape=True))
             if matches is not None:
@@ -297,16 +298,17 @@ def _page_of_matches(
     page: int,
     per_page: int,
     notes: list[str],
+    plain: tuple[int, list[int]] | None = None,
 ) -> LeadPage:
     """The page from the search index's few matches (`conds` name them): their sort keys in
-    one query (which also counts them exactly), ordered here, then the page's rows by id."""
-    column, descending = SORT_KEYS[sort]
-    # The raw stored value orders the same (SQLite keeps UTC times as sortable text) and
-    # skips converting a datetime per match.
-    key = type_coerce(column, String()) if column is Lead.created_at else column
-    query = select(Lead.id, key).where(*conds)
-    keys = session.connection().execute(query).all()  # plain rows: no ORM work per match
-    keys.sort(key=lambda r: (r[1], r[0]), reverse=descending)
+    one query (which also counts them exactly), ordered here, then the page's rows by id.
+    `plain`: (workspace, matches) when `conds` are only these (a statement built once)."""
+    if plain is not None:
+        query, params = _keys_of_matches(sort), {"org_id": plain[0], "ids": plain[1]}
+    else:
+        query, params = select(Lead.id, _sort_key(sort)).where(*conds), {}
+    keys = session.connection().execute(query, params).all()  # plain rows: no ORM work
+    keys.sort(key=lambda r: (r[1], r[0]), reverse=SORT_KEYS[sort][1])
     offset = (page - 1) * per_page
     page_ids = [r[0] for r in keys[offset : offset + per_page]]
     found = {lead.id: lead for lead in session.scalars(ROWS_BY_ID, {"ids": page_ids})}
@@ -318,6 +320,22 @@ def _page_of_matches(
         total=len(keys),
         term=term,
         notes=notes,
+    )
+
+
+def _sort_key(sort: str) -> ColumnElement:
+    # The raw stored time orders the same (SQLite keeps UTC times as sortable text) and
+    # skips converting a datetime per match.
+    column = SORT_KEYS[sort][0]
+    return type_coerce(column, String()) if column is Lead.created_at else column
+
+
+@cache
+def _keys_of_matches(sort: str) -> Select:
+    """The ids and sort keys of a workspace's leads among the index's matches (:ids)."""
+    mine = Lead.org_id == bindparam("org_id")
+    return select(Lead.id, _sort_key(sort)).where(
+        mine, Lead.id.in_(bindparam("ids", expanding=True))
     )
 
 
