@@ -373,18 +373,18 @@ def iter_leads(
     yield from result.scalars()
 
 
+_SOURCES = text(  # parsed once: the full inbox asks it on every visit
+    "WITH RECURSIVE s(source, n) AS ("
+    " SELECT (SELECT min(source) FROM leads WHERE org_id = :org), 1"
+    " UNION ALL"
+    " SELECT (SELECT min(source) FROM leads WHERE org_id = :org AND source > s.source), n + 1"
+    " FROM s WHERE s.source IS NOT NULL AND n < :limit"
+    ") SELECT source FROM s WHERE source IS NOT NULL"
+)
+
+
 def distinct_sources(session: Session, org_id: int, limit: int = 100) -> list[str]:
     """The workspace's lead sources, by hopping through `ix_leads_org_source` one value at a
     time (a loose index scan) instead of reading every row."""
-    rows = session.execute(
-        text(
-            "WITH RECURSIVE s(source, n) AS ("
-            " SELECT (SELECT min(source) FROM leads WHERE org_id = :org), 1"
-            " UNION ALL"
-            " SELECT (SELECT min(source) FROM leads WHERE org_id = :org AND source > s.source), n + 1"
-            " FROM s WHERE s.source IS NOT NULL AND n < :limit"
-            ") SELECT source FROM s WHERE source IS NOT NULL"
-        ),
-        {"org": org_id, "limit": limit},
-    )
+    rows = session.execute(_SOURCES, {"org": org_id, "limit": limit})
     return [r[0] for r in rows]
