@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 
@@ -21,7 +22,11 @@ class AutopilotServer(BaseApplication):
         # Built in the worker (no preload), so no DB connection or thread crosses a fork.
         from jobs.cli import build_served_app
 
-        return build_served_app()
+        app = build_served_app()
+        # The app's import-time objects live as long as the worker: out of the collector's
+        # way, so its full collections walk only what requests leave behind.
+        gc.freeze()
+        return app
 
 
 def _worker_gone(_server, worker) -> None:

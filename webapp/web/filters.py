@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from webapp.core.currency import from_minor
 from webapp.services.activity import error_words, kind_label, plain
@@ -23,7 +24,11 @@ from webapp.web.context import load_membership
 
 def viewer_zone() -> str:
     """The signed-in viewer's zone: their current workspace's, else UTC."""
-    membership = load_membership() if current_user.is_authenticated else None
+    # The request's membership once loaded (a list calls this once a row; the check behind
+    # `current_user` costs more than the rest of formatting a time).
+    membership = g.get("membership")
+    if membership is None and current_user.is_authenticated:
+        membership = load_membership()
     return membership.org.timezone if membership is not None else "UTC"
 
 
@@ -34,6 +39,16 @@ def localtime(value: datetime | None, tz: str | None = None) -> str:
         return "—"
     local = value.astimezone(ZoneInfo(tz or viewer_zone()))
     return local.strftime("%-d %b %Y, %H:%M")
+
+
+def time_tag(value: datetime) -> Markup:
+    """`<time datetime="…">22 Nov 2026, 14:05</time>`: the moment, shown in the viewer's zone."""
+    return Markup(f'<time datetime="{value.isoformat()}">{escape(localtime(value))}</time>')
+
+
+def score_title(reasons: list[dict]) -> Markup:
+    """A score's reasons as a tooltip: one "+25 Email at a business domain" a line."""
+    return Markup("&#10;".join(f"{int(r['points']):+d} {escape(r['reason'])}" for r in reasons))
 
 
 def duration(ms: int | None) -> str:
@@ -56,6 +71,8 @@ def minor_money(amount: int | None, currency: str) -> str:
 def register_filters(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_global(viewer_zone, "viewer_zone")
+    app.add_template_filter(time_tag, "time_tag")
+    app.add_template_filter(score_title, "score_title")
     app.add_template_filter(duration, "duration")
     app.add_template_filter(minor_money, "minor_money")
     app.add_template_global(is_loss, "is_loss")  # an ROI under 1×: never shown in green

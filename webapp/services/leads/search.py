@@ -24,23 +24,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from math import ceil
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, func, select, text, type_coerce
+from sqlalchemy import ColumnElement, Select, String, bindparam, func, select, text, type_coerce
 from sqlalchemy.orm import Session, defer
 
 from webapp.core.clock import day_end, day_start
 from webapp.models import LEAD_STATUSES, Lead
 from webapp.services.leads.fields import exact_phone, phone_search_term, region_for
-from webapp.services.leads.search_index import (
-    fts_ready,
-    fts_rowids,
-    match_expression,
-    scan_contains,
-    trgm_ready,
-    trgm_rowids,
-)
+from webapp.services.leads.search_index import few_matches, scan_contains
 
 SORTS = {
     "newest": (Lead.created_at.desc(), Lead.id.desc()),
@@ -62,6 +56,10 @@ SORT_KEYS = {
     "name": (Lead.full_name, False),
 }
 LIST_OPTIONS = (defer(Lead.notes), defer(Lead.search_text))  # a list shows neither
+# A page's rows by id, built once (building it per page cost a third of reading it).
+ROWS_BY_ID = (
+    select(Lead).options(*LIST_OPTIONS).where(Lead.id.in_(bindparam("ids", expanding=True)))
+)
 FILTER_INDEX = "ix_leads_org_filters"
 COUNT_CAP = 10_000  # the whole inbox: an index-only count of 10,000 entries takes ~2 ms
 FILTERED_COUNT_CAP = 1_000
@@ -173,9 +171,15 @@ def search_leads(
             covered = sort in ("newest", "oldest") and not (
                 filters.status or filters.source or filters.min_score
             )
-            few, indexed = _few_matches(session, term, covered)
+            few, indexed, ids = few_matches(
+                session, term, FTS_FEW if covered else FTS_CANDIDATES, FTS_CANDIDATES
+            )
             if few is not None:
-                return _page_of_matches(session, [*conds, *few], term, sort, page, per_page, notes)
+                # Only the matches and the workspace: the statement built once serves it.
+                plain = (org_id, ids) if len(few) == 1 and not filters.active else None
+                return _page_of_matches(
+                    session, [*conds, *few], term, sort, page, per_page, notes, plain
+                )
             if indexed and covered:  # a common term: walk the order, never count
                 conds.append(scan_contains(session, term))
                 return _walked_page(session, conds, term, sort, page, per_page, notes)
@@ -183,30 +187,20 @@ def search_leads(
             if indexed:
                 cap = None  # a common term: counting would read every match
 
-    return _offset_page(session, conds, filters, term, sort, page, per_page, notes, cap)
+    whole = org_id if not (term or filters.active) else None
+    return _offset_page(session, conds, filters, term, sort, page, per_page, notes, cap, whole)
 
 
-def _few_matches(
-    session: Session, term: str, covered: bool
-) -> tuple[list[ColumnElement] | None, bool]:
-    """Whether the search index finds few leads containing `term` (of any workspace, so both
-    databases decide alike): (conditions naming them, True) when few, (None, True) when
-    many, (None, False) without a search index."""
-    few = FTS_FEW if covered else FTS_CANDIDATES
-    found: list[ColumnElement] = []
-    if fts_ready(session):
-        expression, ids = match_expression(session, term)
-        if ids is None:  # the phrase: its matches are the leads with the term
-            ids = fts_rowids(session, expression, FTS_CANDIDATES)
-        else:  # a few candidates holding the term's rarest trigrams
-            found.append(Lead.search_text.contains(term, autoescape=True))
-    elif trgm_ready(session):
-        ids = trgm_rowids(session, term, few)
-    else:
-        return None, False
-    if len(ids) > few:
-        return None, True
-    return [*found, Lead.id.in_(ids)], True
+@cache
+def _whole_inbox(sort: str) -> tuple[Select, Select]:
+    """A workspace's whole inbox in `sort` order: (its page, its count up to :cap), built once
+    a process. It is the view opened most, and building a statement costs about as much as
+    SQLite's answer to it."""
+    mine = Lead.org_id == bindparam("org_id")
+    page = select(Lead).options(*LIST_OPTIONS).where(mine).order_by(*SORTS[sort])
+    page = page.offset(bindparam("offset")).limit(bindparam("limit"))
+    inner = select(Lead.id).where(mine).limit(bindparam("cap")).subquery()
+    return page, select(func.count()).select_from(inner)
 
 
 def _offset_page(
@@ -219,19 +213,19 @@ def _offset_page(
     per_page: int,
     notes: list[str],
     cap: int | None,
+    whole: int | None = None,
 ) -> LeadPage:
-    """The page by OFFSET, with a total counted up to `cap` (None: no count)."""
+    """The page by OFFSET, with a total counted up to `cap` (None: no count). `whole`: the
+    workspace whose whole inbox `conds` select (statements built once)."""
     offset = (page - 1) * per_page
-    rows = list(
-        session.scalars(
-            select(Lead)
-            .options(*LIST_OPTIONS)
-            .where(*conds)
-            .order_by(*SORTS[sort])
-            .offset(offset)
-            .limit(per_page + 1)
+    if whole is not None:
+        statement, counting = _whole_inbox(sort)
+        rows = list(
+            session.scalars(statement, {"org_id": whole, "offset": offset, "limit": per_page + 1})
         )
-    )
+    else:
+        query = select(Lead).options(*LIST_OPTIONS).where(*conds).order_by(*SORTS[sort])
+        rows = list(session.scalars(query.offset(offset).limit(per_page + 1)))
     has_next = len(rows) > per_page
     rows = rows[:per_page]
     result = LeadPage(
@@ -246,8 +240,12 @@ def _offset_page(
     if not has_next and (rows or page == 1):
         result.total = offset + len(rows)  # the last page tells the total for free
     elif cap is not None:
-        index = FILTER_INDEX if filters.active and not term else None
-        result.total, result.total_capped = _bounded_count(session, conds, cap, index=index)
+        if whole is not None:
+            n = session.scalar(counting, {"org_id": whole, "cap": cap + 1}) or 0
+            result.total, result.total_capped = (cap, True) if n > cap else (n, False)
+        else:
+            index = FILTER_INDEX if filters.active and not term else None
+            result.total, result.total_capped = _bounded_count(session, conds, cap, index=index)
         if result.total_capped and offset + len(rows) >= result.total:
             result.total, result.total_capped = None, False
     return result
@@ -271,12 +269,7 @@ def _walked_page(
             select(Lead.id).where(*conds).order_by(*SORTS[sort]).offset(offset).limit(per_page + 1)
         )
     )
-    found = {
-        lead.id: lead
-        for lead in session.scalars(
-            select(Lead).options(*LIST_OPTIONS).where(Lead.id.in_(ids[:per_page]))
-        )
-    }
+    found = {lead.id: lead for lead in session.scalars(ROWS_BY_ID, {"ids": ids[:per_page]})}
     rows = [found[i] for i in ids[:per_page] if i in found]
     result = LeadPage(
         rows=rows,
@@ -300,29 +293,24 @@ def _page_of_matches(
     page: int,
     per_page: int,
     notes: list[str],
+    plain: tuple[int, list[int]] | None = None,
 ) -> LeadPage:
     """The page from the search index's few matches (`conds` name them): their sort keys in
     one query (which also counts them exactly), ordered here on SQLite, then the page's rows
-    by id."""
-    column, descending = SORT_KEYS[sort]
+    by id. `plain`: (workspace, matches) when `conds` are only these (a statement built once)."""
     if session.get_bind().dialect.name == "sqlite":
-        # The raw stored value orders the same (SQLite keeps UTC times as sortable text) and
-        # skips converting a datetime per match.
-        key = type_coerce(column, String()) if column is Lead.created_at else column
-        query = select(Lead.id, key).where(*conds)
-        keys = session.connection().execute(query).all()  # plain rows: no ORM work per match
-        keys.sort(key=lambda r: (r[1], r[0]), reverse=descending)
+        if plain is not None:
+            query, params = _keys_of_matches(sort), {"org_id": plain[0], "ids": plain[1]}
+        else:
+            query, params = select(Lead.id, _sort_key(sort)).where(*conds), {}
+        keys = session.connection().execute(query, params).all()  # plain rows: no ORM work
+        keys.sort(key=lambda r: (r[1], r[0]), reverse=SORT_KEYS[sort][1])
     else:  # names order by the database's collation, as the other pages do
         query = select(Lead.id).where(*conds).order_by(*SORTS[sort])
         keys = session.connection().execute(query).all()
     offset = (page - 1) * per_page
     page_ids = [r[0] for r in keys[offset : offset + per_page]]
-    found = {
-        lead.id: lead
-        for lead in session.scalars(
-            select(Lead).options(*LIST_OPTIONS).where(Lead.id.in_(page_ids))
-        )
-    }
+    found = {lead.id: lead for lead in session.scalars(ROWS_BY_ID, {"ids": page_ids})}
     return LeadPage(
         rows=[found[i] for i in page_ids if i in found],
         page=page,
@@ -331,6 +319,22 @@ def _page_of_matches(
         total=len(keys),
         term=term,
         notes=notes,
+    )
+
+
+def _sort_key(sort: str) -> ColumnElement:
+    # The raw stored time orders the same (SQLite keeps UTC times as sortable text) and
+    # skips converting a datetime per match.
+    column = SORT_KEYS[sort][0]
+    return type_coerce(column, String()) if column is Lead.created_at else column
+
+
+@cache
+def _keys_of_matches(sort: str) -> Select:
+    """The ids and sort keys of a workspace's leads among the index's matches (:ids)."""
+    mine = Lead.org_id == bindparam("org_id")
+    return select(Lead.id, _sort_key(sort)).where(
+        mine, Lead.id.in_(bindparam("ids", expanding=True))
     )
 
 
@@ -368,18 +372,18 @@ def iter_leads(
     yield from result.scalars()
 
 
+_SOURCES = text(  # parsed once: the full inbox asks it on every visit
+    "WITH RECURSIVE s(source, n) AS ("
+    " SELECT (SELECT min(source) FROM leads WHERE org_id = :org), 1"
+    " UNION ALL"
+    " SELECT (SELECT min(source) FROM leads WHERE org_id = :org AND source > s.source), n + 1"
+    " FROM s WHERE s.source IS NOT NULL AND n < :limit"
+    ") SELECT source FROM s WHERE source IS NOT NULL"
+)
+
+
 def distinct_sources(session: Session, org_id: int, limit: int = 100) -> list[str]:
     """The workspace's lead sources, by hopping through `ix_leads_org_source` one value at a
     time (a loose index scan) instead of reading every row."""
-    rows = session.execute(
-        text(
-            "WITH RECURSIVE s(source, n) AS ("
-            " SELECT (SELECT min(source) FROM leads WHERE org_id = :org), 1"
-            " UNION ALL"
-            " SELECT (SELECT min(source) FROM leads WHERE org_id = :org AND source > s.source), n + 1"
-            " FROM s WHERE s.source IS NOT NULL AND n < :limit"
-            ") SELECT source FROM s WHERE source IS NOT NULL"
-        ),
-        {"org": org_id, "limit": limit},
-    )
+    rows = session.execute(_SOURCES, {"org": org_id, "limit": limit})
     return [r[0] for r in rows]

@@ -215,8 +215,36 @@ def _rarest(session: Session, term: str) -> list[str]:
     return picked
 
 
+# Built once: a statement built per search costs more than the index's answer to it.
+_ROWIDS = text(
+    f"SELECT rowid FROM {LEAD_SEARCH_FTS} WHERE {LEAD_SEARCH_FTS} MATCH :expression LIMIT :limit"
+)
+
+
 def fts_rowids(session: Session, expression: str, limit: int) -> list[int]:
     """The ids of the leads (of any workspace) matching an FTS5 `expression`, no more than
     limit + 1 (one reading of the index: the caller counts them and, when few, reads them)."""
-    inner = _select(expression).columns(column("rowid")).subquery()
-    return list(session.scalars(select(inner.c.rowid).limit(limit + 1)))
+    return list(session.scalars(_ROWIDS, {"expression": expression, "limit": limit + 1}))
+
+
+def few_matches(
+    session: Session, term: str, few: int, candidates: int
+) -> tuple[list[ColumnElement] | None, bool, list[int]]:
+    """Whether the search index finds few leads containing `term` (of any workspace, so both
+    databases decide alike): (conditions naming them, True, their ids) when at most `few`,
+    (None, True, []) when more, (None, False, []) without a search index. `candidates`:
+    how many FTS5 reads at most."""
+    found: list[ColumnElement] = []
+    if fts_ready(session):
+        expression, ids = match_expression(session, term)
+        if ids is None:  # the phrase: its matches are the leads with the term
+            ids = fts_rowids(session, expression, candidates)
+        else:  # a few candidates holding the term's rarest trigrams
+            found.append(Lead.search_text.contains(term, autoescape=True))
+    elif trgm_ready(session):
+        ids = trgm_rowids(session, term, few)
+    else:
+        return None, False, []
+    if len(ids) > few:
+        return None, True, []
+    return [*found, Lead.id.in_(ids)], True, ids

@@ -9,6 +9,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from webapp.models import LEAD_STATUSES
 from webapp.services.leads.search import SORT_LABELS
+from webapp.web.forms import QuickDateInput, QuickNumberInput, QuickSelect
 
 STATUS_CHOICES = [(s, s.capitalize()) for s in LEAD_STATUSES]
 
@@ -20,14 +21,22 @@ class InboxForm(FlaskForm):
         csrf = False  # a GET view changes nothing
 
     q = StringField("Search", validators=[Optional(), Length(max=100)])
-    status = SelectField("Status", choices=[("", "Any status"), *STATUS_CHOICES], default="")
-    source = SelectField("Source", choices=[], validate_choice=False, default="")
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
-    min_score = IntegerField(
-        "Min. score", validators=[Optional(), NumberRange(0, 100, "Between 0 and 100.")]
+    status = SelectField(
+        "Status", choices=[("", "Any status"), *STATUS_CHOICES], default="", widget=QuickSelect()
     )
-    sort = SelectField("Sort", choices=list(SORT_LABELS.items()), default="newest")
+    source = SelectField(
+        "Source", choices=[], validate_choice=False, default="", widget=QuickSelect()
+    )
+    since = DateField("From", validators=[Optional()], widget=QuickDateInput())
+    until = DateField("To", validators=[Optional()], widget=QuickDateInput())
+    min_score = IntegerField(
+        "Min. score",
+        validators=[Optional(), NumberRange(0, 100, "Between 0 and 100.")],
+        widget=QuickNumberInput(),
+    )
+    sort = SelectField(
+        "Sort", choices=list(SORT_LABELS.items()), default="newest", widget=QuickSelect()
+    )
     page = IntegerField("Page", validators=[Optional(), NumberRange(1, 1_000_000)], default=1)
 
     def validate_until(self, field) -> None:

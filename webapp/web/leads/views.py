@@ -3,6 +3,7 @@ the CSV export. Import, settings and the public form live in the sibling modules
 
 from __future__ import annotations
 
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -33,7 +34,13 @@ from webapp.services.leads.handling import change_status, lead_timeline, update_
 from webapp.services.suppression import suppressions_for_lead
 from webapp.web import htmx as hx
 from webapp.web.context import load, org_required
-from webapp.web.leads.forms import InboxForm, NewLeadForm, NotesForm, StatusForm
+from webapp.web.leads.forms import (
+    STATUS_CHOICES,
+    InboxForm,
+    NewLeadForm,
+    NotesForm,
+    StatusForm,
+)
 
 bp = Blueprint("leads", __name__)
 
@@ -91,16 +98,17 @@ def index():
         has_any=has_any,
         filtered=bool(q or filters.active),
         query=_query(),
-        status_choices=StatusForm().status.choices,
+        status_choices=STATUS_CHOICES,
+        status_options=status_options(tuple(STATUS_CHOICES)),
         form_url=None if has_any else public_form_url(),
     )
-    context["status_options"] = status_options(context["status_choices"])
     return hx.page_or_partial("leads/index.html", "leads/_results.html", **context)
 
 
-def status_options(choices) -> dict[str, Markup]:
-    """Each status's <option> list with that status selected: built once a page, not once a
-    row (the inbox's rows pick theirs; a status not among the choices falls back)."""
+@cache
+def status_options(choices: tuple[tuple[str, str], ...]) -> dict[str, Markup]:
+    """Each status's <option> list with that status selected: built once a process, not once
+    a row (the inbox's rows pick theirs; a status not among the choices falls back)."""
     option = Markup('<option value="{}" {}>{}</option>')
     return {
         chosen: Markup("").join(
@@ -172,7 +180,7 @@ def set_status(lead_id: int):
     lead = load(Lead, lead_id)
     form = StatusForm()
     detail = request.form.get("view") == "detail"
-    template = "leads/_status.html" if detail else "leads/_row.html"
+    template = "leads/_status.html" if detail else "leads/_rows.html"
     choices = form.status.choices
     if not form.validate_on_submit():
         if hx.is_partial():
@@ -180,6 +188,7 @@ def set_status(lead_id: int):
                 template,
                 status=422,
                 lead=lead,
+                leads=[lead],
                 status_choices=choices,
                 error="Choose one of the statuses.",
             )
@@ -195,11 +204,14 @@ def set_status(lead_id: int):
             actor_name=current_user.name,
         )
     except DomainError as exc:
-        return hx.partial(template, status=422, lead=lead, status_choices=choices, error=str(exc))
+        return hx.partial(
+            template, status=422, lead=lead, leads=[lead], status_choices=choices, error=str(exc)
+        )
     db.session.commit()
     if hx.is_partial():
         return hx.trigger(
-            hx.partial(template, lead=lead, status_choices=choices, saved=True), "lead-changed"
+            hx.partial(template, lead=lead, leads=[lead], status_choices=choices, saved=True),
+            "lead-changed",
         )
     flash(f"Status set to {lead.status}.", "success")
     return redirect(url_for("leads.show", lead_id=lead.id))
