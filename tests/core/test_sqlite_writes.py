@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import select, text
 
-from webapp.core.db import WriteConflict, blind_writes, run_unit, write_engine
+from webapp.core.db import WriteConflict, blind_writes, read, run_unit, write_engine
 from webapp.core.extensions import db
 from webapp.models import Organization
 
@@ -87,6 +87,33 @@ def test_a_write_on_stale_reads_is_refused_and_the_unit_runs_again_on_fresh_data
     assert attempts == ["Alice Bakes", "Alice Cakes"]
     db.session.remove()
     assert db.session.get(Organization, org_id).name == "Alice Cakes Ltd"  # no lost update
+
+
+def test_a_core_read_in_the_unit_run_again_holds_the_write_lock_from_its_start(alice_org):
+    """`read` skips the ORM's events, so it begins the retry's write transaction itself:
+    no other writer can slip in between the retry's reads and its write."""
+    org_id = alice_org.id
+    db.session.remove()
+    locked = []
+
+    def rename() -> None:
+        name = read(db.session, select(Organization.name).where(Organization.id == org_id))
+        name = name.scalar()
+        locked.append(db.session.connection().info["autopilot_txn"].locked)
+        if len(locked) == 1:
+            with write_lock_held(
+                release_after=0,
+                commit=f"UPDATE organizations SET name = 'Alice Cakes' WHERE id = {org_id}",
+            ):
+                pass
+        db.session.get(Organization, org_id).name = name + " Ltd"
+        db.session.commit()
+
+    run_unit(db.session, rename)
+
+    assert locked == [False, True]
+    db.session.remove()
+    assert db.session.get(Organization, org_id).name == "Alice Cakes Ltd"
 
 
 def test_the_conflict_is_raised_when_the_unit_already_committed_a_write(alice_org):

@@ -41,10 +41,11 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
+from sqlalchemy.sql.expression import Executable
 
 IMMEDIATE = "sqlite_begin_immediate"
 _TXN = "autopilot_txn"  # Connection.info key: the open transaction's state
-_WRITES_FIRST = "autopilot_writes_first"  # Session.info key, see writes_first()
+_WRITES_FIRST = "autopilot_writes_first"  # Session.info key: inside writes_first()
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 # Write transactions committed in this thread/task: a unit that committed one is not re-run.
 _committed_writes: ContextVar[int] = ContextVar("committed_writes", default=0)
@@ -161,10 +162,23 @@ def writes_first(session: Session) -> Iterator[None]:
         begin_write(state.session)
 
     event.listen(session, "do_orm_execute", on_statement)
+    session.info[_WRITES_FIRST] = True
     try:
         yield
     finally:
+        session.info.pop(_WRITES_FIRST, None)
         event.remove(session, "do_orm_execute", on_statement)
+
+
+def read(session: Session | scoped_session, statement: Executable, params: dict | None = None):
+    """Run a Core statement (columns, no ORM entities) on the session's connection, in its
+    transaction: it skips the ORM's statement pipeline, about 60 µs a statement, which the
+    many small reads of a page or the health widget add up to. Returns the Result."""
+    if hasattr(session, "registry"):
+        session = session()
+    if session.info.get(_WRITES_FIRST):  # no do_orm_execute event here: begin as writes_first would
+        begin_write(session)
+    return session.connection().execute(statement, params or {})
 
 
 def run_unit(session: Session, unit: Callable[..., T], *args, **kwargs) -> T:

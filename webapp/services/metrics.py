@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from webapp.core.db import read
 from webapp.models import Campaign, CampaignMetric, Lead, ResultsStamp
 
 CENT = Decimal("0.01")
@@ -102,8 +103,8 @@ def _platform_days(session, zones, first, last) -> dict[tuple[int, date], Result
     """The campaigns' daily metrics rows of the workspaces `zones`, days first..last."""
     out: dict[tuple[int, date], Result] = {}
     params = {"org_ids": list(zones), "first": first, "last": last}
-    for cid, day, spend, clicks, impressions, leads, conversions, revenue in session.execute(
-        _platform_query(), params
+    for cid, day, spend, clicks, impressions, leads, conversions, revenue in read(
+        session, _platform_query(), params
     ):
         out[(cid, day)] = Result(
             _money(spend),
@@ -155,7 +156,7 @@ def day_rows(
     """One workspace's results per campaign and day first..last, with its unlinked inbox
     leads as rows of their channel."""
     zones = {org_id: timezone}
-    channels = dict(session.execute(_channels_query(), {"org_id": org_id}).all())
+    channels = dict(read(session, _channels_query(), {"org_id": org_id}).all())
     # One read of the inbox's counts per campaign, source and local day serves both the
     # campaigns' days and the unlinked leads.
     inbox: dict[tuple[int, date], int] = defaultdict(int)
@@ -214,7 +215,7 @@ def results_stamp(session: Session, org_id: int) -> int:
     the same transaction as any change to the leads, campaign metrics or campaigns its
     results are computed from. Figures computed after reading stamp N hold while it is N.
     Read it before the figures: then they are never older than the stamp."""
-    return session.execute(_stamp_query(), {"org_id": org_id}).scalar() or 0
+    return read(session, _stamp_query(), {"org_id": org_id}).scalar() or 0
 
 
 @lru_cache(maxsize=1)
@@ -250,9 +251,7 @@ def _inbox_day_counts(session, org_id, timezone, first, last, until):
     params = {f"e{n}": edge for n, edge in enumerate(edges)}
     params.update(org_id=org_id, until=until)
     query = _day_counts_query(len(days) - 1, until is not None)
-    return [
-        (cid, source, days[n], count) for cid, source, n, count in session.execute(query, params)
-    ]
+    return [(cid, source, days[n], count) for cid, source, n, count in read(session, query, params)]
 
 
 @lru_cache(maxsize=64)

@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from webapp.core.db import read
 from webapp.models import AutopilotConfig, Organization, WeeklyReport
 from webapp.services import metrics
 
@@ -117,8 +118,8 @@ def dashboard_summary(
     leads_before, spend_before, revenue_before = previous or _previous_week(session, org, now)
     roi_now, roi_before = roi(revenue_now, spend_now), roi(revenue_before, spend_before)
 
-    status, activated_at, optimized_at, week, recommendations = session.execute(
-        _state_query(), {"org_id": org.id}
+    status, activated_at, optimized_at, week, recommendations = read(
+        session, _state_query(), {"org_id": org.id}
     ).one()
     return DashboardSummary(
         week_start=monday,

@@ -16,6 +16,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, select, true
 from sqlalchemy.orm import Session
 
+from webapp.core.db import read
 from webapp.models import CircuitBreaker, HealthAlert, IntegrationCredential, QueuedJob
 from webapp.models.provisioning import ProvisioningRun
 from webapp.services.connections import readable
@@ -173,7 +174,7 @@ BREAKER_COLUMNS = (
 def breakers(session: Session, org_ids: list[int] | None) -> dict[tuple[int, str], Any]:
     """Breaker rows (plain rows, not ORM objects: a thousand workspaces load several thousand)."""
     scope = None if org_ids is None else [*org_ids, 0]
-    rows = session.execute(_breakers_query(scope_key(scope)), scope_params(scope))
+    rows = read(session, _breakers_query(scope_key(scope)), scope_params(scope))
     return {(row.org_id, row.provider): row for row in rows}
 
 
@@ -187,7 +188,7 @@ def readable_credentials(session: Session, org_ids: list[int] | None) -> dict[in
     """Per workspace, its saved providers and whether each can be decrypted with the
     configured keys (an unreadable row is ignored by the adapters, so it must show here)."""
     found: dict[int, dict[str, bool]] = defaultdict(dict)
-    rows = session.execute(_credentials_query(scope_key(org_ids)), scope_params(org_ids))
+    rows = read(session, _credentials_query(scope_key(org_ids)), scope_params(org_ids))
     for org_id, provider, ciphertext in rows:
         found[org_id][provider] = readable(ciphertext)
     return found
@@ -200,7 +201,7 @@ def _credentials_query(scope: int | None):
 
 
 def provisioning_runs(session: Session, org_ids: list[int] | None) -> dict[int, ProvisioningHealth]:
-    rows = session.execute(_provisioning_query(scope_key(org_ids)), scope_params(org_ids))
+    rows = read(session, _provisioning_query(scope_key(org_ids)), scope_params(org_ids))
     return {
         run.org_id: ProvisioningHealth(
             run.status,
@@ -279,12 +280,12 @@ def queue_health(
     found: dict[int, QueueHealth] = {}
     pending, finished = _queue_queries(scope_key(org_ids))
     late = now - QUEUE_GRACE
-    for org_id, count, oldest, n_late in session.execute(pending, scope_params(org_ids, late=late)):
+    for org_id, count, oldest, n_late in read(session, pending, scope_params(org_ids, late=late)):
         if org_id is not None:
             found[org_id] = QueueHealth(
                 pending=count, oldest_pending_at=oldest, late=int(n_late or 0)
             )
-    for org_id, status, count in session.execute(finished, scope_params(org_ids, since=now - DAY)):
+    for org_id, status, count in read(session, finished, scope_params(org_ids, since=now - DAY)):
         if org_id is None:
             continue
         queue = found.setdefault(org_id, QueueHealth())
