@@ -4,14 +4,23 @@ job from the Scheduler page, and reads the message in the conversation."""
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import update
 
 from tests.browser.conftest import release_db, shot, sign_in
 from webapp.core.clock import system_now
 from webapp.core.extensions import db
-from webapp.models import Organization, User
+from webapp.models import Lead, Organization, User
 from webapp.services.leads.capture import capture_lead
 
 RUN_TIMEOUT_MS = 15_000
+
+
+def midday_zone() -> str:
+    """A zone where it is about noon now (a fixed offset, Etc/GMT-N is UTC+N): the coach's
+    texts keep the contact's quiet hours (21:00–08:00), and this test runs at any hour."""
+    offset = 12 - system_now().hour
+    offset = offset + 24 if offset < -12 else offset
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
 
 
 def test_the_owner_turns_the_coach_on_and_reads_the_first_message(
@@ -24,6 +33,9 @@ def test_the_owner_turns_the_coach_on_and_reads_the_first_message(
         {"full_name": "Dana Diaz", "phone": "+14155552671", "whatsapp_consent": "yes"},
         source="manual",
         now=system_now(),
+    )
+    db.session.execute(
+        update(Lead).where(Lead.org_id == alice_org.id).values(timezone=midday_zone())
     )
     release_db()
     sign_in(page, live_server, email)
