@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import PASSWORD
@@ -145,6 +146,18 @@ def shot(page: Page, name: str) -> None:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def overflow(page: Page) -> int:
+    """How many pixels the page is wider than its viewport, once its layout has followed a
+    resize: a page that fits may still read its old width for a moment after one (or after
+    a full-page screenshot) on a loaded machine, so it gets up to 5 s to fit first."""
+    fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
+    try:
+        page.wait_for_function(fits, timeout=5000)
+    except PlaywrightTimeout:
+        pass  # it does not fit: the caller's assertion says by how much
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
 def settled(page: Page) -> None:

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from tests.browser.axe_check import assert_axe_clean
-from tests.browser.conftest import TIMEOUT_MS, release_db, shot, sign_in
+from tests.browser.conftest import TIMEOUT_MS, overflow, release_db, shot, sign_in
 from tests.conftest import START, org_of
 from tests.landing_pages.helpers import campaign, profile
 from tests.landing_pages.helpers import page as make_page
@@ -46,8 +46,8 @@ def _visitor(browser: Browser, viewport=(1280, 800)):
 def _both_widths(page: Page, name: str) -> None:
     shot(page, f"{name}-1280")
     page.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name} scrolls sideways at 390 px by {overflow}px"
+    width_over = overflow(page)
+    assert width_over <= 0, f"{name} scrolls sideways at 390 px by {width_over}px"
     shot(page, f"{name}-390")
     page.set_viewport_size({"width": 1280, "height": 800})
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.browser.conftest import release_db, shot, sign_in
+from tests.browser.conftest import overflow, release_db, shot, sign_in
 from tests.browser.test_segments_browser import settled
 from tests.segments.factories import make_lead, record_event
 from webapp.core.extensions import db
@@ -22,9 +22,9 @@ def _shots(page: Page, name: str) -> None:
     shot(page, f"{name}-1280")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, f"{name}-390")
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    width_over = overflow(page)
     page.set_viewport_size({"width": 1280, "height": 800})
-    assert overflow <= 0, f"{name}: {overflow}px wider than a phone screen"
+    assert width_over <= 0, f"{name}: {width_over}px wider than a phone screen"
 
 
 def _add(page: Page, what: str, step_id: str, *, keyboard: bool = False) -> None:
