@@ -52,38 +52,31 @@ _frequencies: weakref.WeakKeyDictionary[Engine, dict[str, int]] = weakref.WeakKe
 def fts_ready(session: Session) -> bool:
     """Whether this database has SQLite's trigram search table (not on PostgreSQL, nor on a
     SQLite without the trigram tokenizer)."""
-    engine = session.get_bind()
-    if engine.dialect.name != "sqlite":
-        return False
-    ready = _fts_ready.get(engine)
-    if ready is None:
-        ready = (
-            session.execute(
-                text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
-                {"name": LEAD_SEARCH_FTS},
-            ).first()
-            is not None
-        )
-        _fts_ready[engine] = ready
-    return ready
+    return _has_index(session, "sqlite", _fts_ready, LEAD_SEARCH_FTS)
 
 
 def trgm_ready(session: Session) -> bool:
     """Whether this database is PostgreSQL with pg_trgm's index on the search text (migration
     0004 goes without it when the extension cannot be created)."""
+    return _has_index(session, "postgresql", _trgm_ready, LEAD_SEARCH_TRGM)
+
+
+_CATALOGUE = {  # where each database lists the search object, asked once per engine
+    "sqlite": "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name",
+    "postgresql": "SELECT 1 FROM pg_indexes WHERE tablename = 'leads' AND indexname = :name",
+}
+
+
+def _has_index(
+    session: Session, dialect: str, known: weakref.WeakKeyDictionary[Engine, bool], name: str
+) -> bool:
     engine = session.get_bind()
-    if engine.dialect.name != "postgresql":
+    if engine.dialect.name != dialect:
         return False
-    ready = _trgm_ready.get(engine)
+    ready = known.get(engine)
     if ready is None:
-        ready = (
-            session.execute(
-                text("SELECT 1 FROM pg_indexes WHERE tablename = 'leads' AND indexname = :name"),
-                {"name": LEAD_SEARCH_TRGM},
-            ).first()
-            is not None
-        )
-        _trgm_ready[engine] = ready
+        found = session.execute(text(_CATALOGUE[dialect]), {"name": name}).first()
+        ready = known[engine] = found is not None
     return ready
 
 
