@@ -20,11 +20,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def load_membership() -> Membership | None:
-    """The signed-in user's membership of the chosen workspace (or their first one)."""
+    """The signed-in user's membership of the chosen workspace (or their first one), looked
+    up once a request (a list asks once a row, and the check behind `current_user` costs
+    more than the rest of formatting a time)."""
+    if "membership" in g:  # set below, only ever for a signed-in user
+        return g.membership
     if not current_user.is_authenticated:
         return None
-    if "membership" in g:
-        return g.membership
     memberships = {m.org_id: m for m in current_user.memberships}
     chosen = memberships.get(session.get("org_id")) or (
         min(memberships.values(), key=lambda m: m.id) if memberships else None

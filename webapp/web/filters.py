@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g
-from flask_login import current_user
+from flask import Flask
 from markupsafe import Markup, escape
 
 from webapp.core.currency import from_minor
@@ -24,11 +23,7 @@ from webapp.web.context import load_membership
 
 def viewer_zone() -> str:
     """The signed-in viewer's zone: their current workspace's, else UTC."""
-    # The request's membership once loaded (a list calls this once a row; the check behind
-    # `current_user` costs more than the rest of formatting a time).
-    membership = g.get("membership")
-    if membership is None and current_user.is_authenticated:
-        membership = load_membership()
+    membership = load_membership()
     return membership.org.timezone if membership is not None else "UTC"
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import ColumnElement, Select, String, bindparam, func, select, t
 from sqlalchemy.orm import Session, defer
 
 from webapp.core.clock import day_end, day_start
+from webapp.core.db import read
 from webapp.models import LEAD_STATUSES, Lead
 from webapp.services.leads.fields import exact_phone, phone_search_term, region_for
 from webapp.services.leads.search_index import few_matches, scan_contains
@@ -303,11 +304,11 @@ def _page_of_matches(
             query, params = _keys_of_matches(sort), {"org_id": plain[0], "ids": plain[1]}
         else:
             query, params = select(Lead.id, _sort_key(sort)).where(*conds), {}
-        keys = session.connection().execute(query, params).all()  # plain rows: no ORM work
+        keys = read(session, query, params).all()  # plain rows: no ORM work
         keys.sort(key=lambda r: (r[1], r[0]), reverse=SORT_KEYS[sort][1])
     else:  # names order by the database's collation, as the other pages do
         query = select(Lead.id).where(*conds).order_by(*SORTS[sort])
-        keys = session.connection().execute(query).all()
+        keys = read(session, query).all()
     offset = (page - 1) * per_page
     page_ids = [r[0] for r in keys[offset : offset + per_page]]
     found = {lead.id: lead for lead in session.scalars(ROWS_BY_ID, {"ids": page_ids})}
