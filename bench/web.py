@@ -51,6 +51,10 @@ from bench.web_sqlite import free_port  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 HTMX = {"HX-Request": "true"}
+# The generator is one browser: the User-Agent it signed in with on every request. (Flask-Login's
+# session protection marks a session seen from another browser "not fresh", which re-issues
+# the cookie; a generator that dropped the header would pay that on every request.)
+BROWSER = {"User-Agent": "bench-web/1 (one browser)"}
 PAGES = {
     "dashboard": ("/", {}),
     "inbox": ("/leads", {}),
@@ -161,23 +165,26 @@ def arbiter_of(proc: subprocess.Popen) -> int:
 # --- the load generator -------------------------------------------------------------------
 
 
-async def _one(reader, writer, raw: bytes) -> int:
+async def _one(reader, writer, raw: bytes) -> tuple[int, bool]:
+    """One request: its status, and whether the answer set a cookie."""
     writer.write(raw)
     status_line = await reader.readline()
-    length, chunked = 0, False
+    length, chunked, cookie = 0, False, False
     while (line := await reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.decode("latin-1").partition(":")
         if name.lower() == "content-length":
             length = int(value)
         elif name.lower() == "transfer-encoding" and "chunked" in value.lower():
             chunked = True
+        elif name.lower() == "set-cookie":
+            cookie = True
     if chunked:
         while size := int((await reader.readline()).split(b";")[0], 16):
             await reader.readexactly(size + 2)
         await reader.readline()
     else:
         await reader.readexactly(length)
-    return int(status_line.split()[1])
+    return int(status_line.split()[1]), cookie
 
 
 async def _load(port: int, raw: bytes, total: int, connections: int) -> tuple[list, list]:
@@ -207,9 +214,11 @@ def drive(port: int, arbiter: int, path: str, headers: dict, n: int, connections
     latencies, statuses = asyncio.run(_load(port, raw, n, connections))
     wall = time.perf_counter() - wall0
     cpu, own = workers_cpu_seconds(arbiter) - cpu0, time.process_time() - own0
-    bad = [s for s in statuses if s != 200]
+    bad = [s for s, _ in statuses if s != 200]
     if bad:
         raise SystemExit(f"{path}: {len(bad)} answers not 200, e.g. {bad[0]}")
+    if any(cookie for _, cookie in statuses):  # the server re-signing a cookie a request
+        raise SystemExit(f"{path}: answers set a cookie; the generator would not be one browser")
     ordered = sorted(latencies)
     return {
         "cpu_ms": cpu * 1000 / n,
@@ -223,6 +232,7 @@ def sign_in(port: int) -> str:
     """The session cookie of the owner, signed in through the login form."""
     base = f"http://127.0.0.1:{port}"
     http = requests.Session()
+    http.headers.update(BROWSER)
     token = CSRF.search(http.get(f"{base}/login", timeout=30).text).group(1)
     data = {"email": EMAIL, "password": PASSWORD, "csrf_token": token}
     answer = http.post(f"{base}/login", data=data, timeout=30, allow_redirects=False)
@@ -252,7 +262,7 @@ def main() -> None:
             cookie = {"Cookie": sign_in(port)}
             for page, (path, headers) in PAGES.items():
                 results[page] = drive(
-                    port, arbiter_of(proc), path, {**headers, **cookie},
+                    port, arbiter_of(proc), path, {**BROWSER, **headers, **cookie},
                     args.requests, args.connections,
                 )  # fmt: skip
         finally:
