@@ -17,7 +17,8 @@ from webapp.core.extensions import db, login_manager
 from webapp.models import User
 from webapp.services.accounts import sessions
 from webapp.web import htmx as hx
-from webapp.web.context import SAFE_METHODS, load_membership, nav_for, nav_sections
+from webapp.web.context import SAFE_METHODS, load_membership, nav_for
+from webapp.web.nav import main_nav
 from webapp.web.once import guarded, register_once
 
 # Support may sign out, switch workspace and change their password; nothing else.
@@ -140,13 +141,14 @@ def _register_request_hooks(app: Flask) -> None:
         ):
             abort(403, "Support accounts can look at everything but change nothing.")
 
+    app.add_template_global(main_nav, "main_nav")
+
     @app.context_processor
     def layout_context() -> dict:
         membership = load_membership() if current_user.is_authenticated else None
         nav = nav_for(NAV)
         return {
             "nav": nav,
-            "nav_sections": nav_sections(nav),
             "membership": membership,
             "current_org": membership.org if membership else None,
             "workspaces": [m.org for m in current_user.memberships]
