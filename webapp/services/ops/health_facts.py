@@ -240,7 +240,7 @@ def scheduled_jobs(
         jobs = current_app.extensions.get("jobs")
     if jobs is None:
         return []
-    last = job_history.last_runs(session, list(jobs.specs), org_ids or [])
+    last = job_history.last_run_states(session, list(jobs.specs), org_ids or [])
     result = []
     for name, spec in jobs.specs.items():
         run = last.get(name)

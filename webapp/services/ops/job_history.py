@@ -20,8 +20,10 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
+from webapp.core.db import read
 from webapp.models import JobRun, SchedulerLock, SchedulerNode
 
 NODE_ALIVE = timedelta(seconds=90)
@@ -63,16 +65,30 @@ def _visible(org_ids: list[int] | None):
 
 def last_runs(session: Session, jobs: list[str], org_ids: list[int] | None) -> dict[str, JobRun]:
     """The latest run of each job (by start time)."""
-    scope = None if org_ids is None else len(org_ids)
-    params = {} if org_ids is None else {f"org_{i}": org_id for i, org_id in enumerate(org_ids)}
+    scope, params = _scope(org_ids)
     rows = session.scalars(_last_runs_query(scope, tuple(jobs)), params)
     return {run.job: run for run in rows}
 
 
+def last_run_states(session: Session, jobs: list[str], org_ids: list[int] | None) -> dict[str, Row]:
+    """`last_runs` as plain rows of (job, status, started_at, duration_ms): what the health
+    checks read, without building a JobRun (its summary and error decoded) per job."""
+    scope, params = _scope(org_ids)
+    rows = read(session, _last_runs_query(scope, tuple(jobs), states=True), params)
+    return {row.job: row for row in rows}
+
+
+def _scope(org_ids: list[int] | None) -> tuple[int | None, dict]:
+    if org_ids is None:
+        return None, {}
+    return len(org_ids), {f"org_{i}": org_id for i, org_id in enumerate(org_ids)}
+
+
 @lru_cache(maxsize=32)
-def _last_runs_query(scope: int | None, jobs: tuple[str, ...]):
+def _last_runs_query(scope: int | None, jobs: tuple[str, ...], *, states: bool = False):
     """`last_runs`' statement, built once per set of jobs (the process's) and number of
-    workspaces: plain parameters, as an expanding IN list is rewritten at each execution."""
+    workspaces: plain parameters, as an expanding IN list is rewritten at each execution.
+    `states`: the columns of `last_run_states` only."""
     if scope is None:
         visible = true()
     else:
@@ -87,7 +103,8 @@ def _last_runs_query(scope: int | None, jobs: tuple[str, ...]):
         .group_by(JobRun.job)
         .subquery()
     )
-    return select(JobRun).join(latest, JobRun.id == latest.c.id)
+    columns = (JobRun.job, JobRun.status, JobRun.started_at, JobRun.duration_ms)
+    return select(*columns if states else (JobRun,)).join(latest, JobRun.id == latest.c.id)
 
 
 def recent_runs(
@@ -127,6 +144,12 @@ def prune_nodes(session: Session, *, older_than: datetime) -> int:
         session.execute(delete(SchedulerNode).where(SchedulerNode.seen_at < older_than)).rowcount
         or 0
     )
+
+
+def live_node_count(session: Session, *, now: datetime) -> int:
+    """How many scheduler processes checked in lately (the health checks' question)."""
+    alive = select(func.count()).where(SchedulerNode.seen_at >= bindparam("since"))
+    return read(session, alive, {"since": now - NODE_ALIVE}).scalar_one()
 
 
 def live_nodes(session: Session, *, now: datetime) -> list[SchedulerNode]:

@@ -19,12 +19,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from webapp.core.db import IMMEDIATE, dialect_insert
+from webapp.core.db import IMMEDIATE, dialect_insert, read
 from webapp.models import HealthProbe
 from webapp.services.ops import job_history as scheduler_service
 
 PROBE_NAME = "healthz"
 PROBE_WAIT_MS = 2000  # the longest the write probe waits for a lock
+SELECT_ONE = text("SELECT 1")
+ALEMBIC_VERSIONS = text("SELECT version_num FROM alembic_version")
 
 
 @dataclass
@@ -91,7 +93,7 @@ def system_health(
 
 def database_check(session: Session) -> Check:
     try:
-        session.execute(text("SELECT 1"))
+        read(session, SELECT_ONE)
     except Exception as exc:  # the point of a health check is to report, not to crash
         session.rollback()
         return Check(
@@ -158,7 +160,7 @@ def migrations_check(session: Session, migrations_dir: str) -> Check:
     # Alembic's own table, read with one plain query: building a migration context per
     # request costs more than every other check together.
     try:
-        current = sorted(session.scalars(text("SELECT version_num FROM alembic_version")))
+        current = sorted(read(session, ALEMBIC_VERSIONS).scalars())
     except DBAPIError:  # never migrated: the table does not exist yet
         session.rollback()
         current = []
@@ -170,10 +172,10 @@ def migrations_check(session: Session, migrations_dir: str) -> Check:
 
 
 def scheduler_check(session: Session, *, now: datetime) -> Check:
-    nodes = scheduler_service.live_nodes(session, now=now)
+    nodes = scheduler_service.live_node_count(session, now=now)
     if nodes:
-        plural = "es" if len(nodes) != 1 else ""
-        return Check("scheduler", True, f"{len(nodes)} scheduler process{plural} alive")
+        plural = "es" if nodes != 1 else ""
+        return Check("scheduler", True, f"{nodes} scheduler process{plural} alive")
     return Check(
         "scheduler",
         False,
@@ -184,7 +186,7 @@ def scheduler_check(session: Session, *, now: datetime) -> Check:
 
 def last_job_runs(session: Session, job_names: list[str]) -> dict[str, dict]:
     """Each job's last run (status, start, duration), or "never_ran"."""
-    last = scheduler_service.last_runs(session, job_names, None)
+    last = scheduler_service.last_run_states(session, job_names, None)
     jobs: dict[str, dict] = {}
     for name in job_names:
         run = last.get(name)
