@@ -75,8 +75,12 @@ class Lead(db.Model):
 
     @property
     def display_name(self) -> str:
-        """What to call the lead on a page: the name, else the email, else the phone."""
-        return self.full_name or self.email or self.phone or f"Lead {self.id}"
+        return display_name(self.full_name, self.email, self.phone, self.id)
+
+
+def display_name(full_name: str | None, email: str | None, phone: str | None, id: int) -> str:
+    """What to call a lead on a page: the name, else the email, else the phone."""
+    return full_name or email or phone or f"Lead {id}"
 
 
 class LeadEvent(db.Model):

@@ -29,12 +29,13 @@ from math import ceil
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, String, bindparam, func, select, text, type_coerce
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from webapp.core.clock import day_end, day_start
 from webapp.core.db import read
 from webapp.models import LEAD_STATUSES, Lead
 from webapp.services.leads.fields import exact_phone, phone_search_term, region_for
+from webapp.services.leads.listing import fetch, rows_by_id, select_leads
 from webapp.services.leads.search_index import few_matches, scan_contains
 
 SORTS = {
@@ -56,11 +57,6 @@ SORT_KEYS = {
     "score": (Lead.score, True),
     "name": (Lead.full_name, False),
 }
-LIST_OPTIONS = (defer(Lead.notes), defer(Lead.search_text))  # a list shows neither
-# A page's rows by id, built once (building it per page cost a third of reading it).
-ROWS_BY_ID = (
-    select(Lead).options(*LIST_OPTIONS).where(Lead.id.in_(bindparam("ids", expanding=True)))
-)
 FILTER_INDEX = "ix_leads_org_filters"
 COUNT_CAP = 10_000  # the whole inbox: an index-only count of 10,000 entries takes ~2 ms
 FILTERED_COUNT_CAP = 1_000
@@ -148,8 +144,11 @@ def search_leads(
     sort: str = "newest",
     page: int = 1,
     per_page: int = 25,
+    *,
+    listing: bool = False,
 ) -> LeadPage:
-    """One page of the workspace's leads matching `q` and `filters`, in `sort` order."""
+    """One page of the workspace's leads matching `q` and `filters`, in `sort` order: Lead
+    objects, or with `listing` the inbox's LeadListing rows (`leads.listing`)."""
     filters = filters or LeadFilter()
     sort = sort if sort in SORTS else "newest"
     page = max(1, page)
@@ -179,26 +178,28 @@ def search_leads(
                 # Only the matches and the workspace: the statement built once serves it.
                 plain = (org_id, ids) if len(few) == 1 and not filters.active else None
                 return _page_of_matches(
-                    session, [*conds, *few], term, sort, page, per_page, notes, plain
+                    session, [*conds, *few], term, sort, page, per_page, notes, plain, listing
                 )
             if indexed and covered:  # a common term: walk the order, never count
                 conds.append(scan_contains(session, term))
-                return _walked_page(session, conds, term, sort, page, per_page, notes)
+                return _walked_page(session, conds, term, sort, page, per_page, notes, listing)
             conds.append(Lead.search_text.contains(term, autoescape=True))
             if indexed:
                 cap = None  # a common term: counting would read every match
 
     whole = org_id if not (term or filters.active) else None
-    return _offset_page(session, conds, filters, term, sort, page, per_page, notes, cap, whole)
+    return _offset_page(
+        session, conds, filters, term, sort, page, per_page, notes, cap, whole, listing
+    )
 
 
 @cache
-def _whole_inbox(sort: str) -> tuple[Select, Select]:
+def _whole_inbox(sort: str, listing: bool) -> tuple[Select, Select]:
     """A workspace's whole inbox in `sort` order: (its page, its count up to :cap), built once
     a process. It is the view opened most, and building a statement costs about as much as
     SQLite's answer to it."""
     mine = Lead.org_id == bindparam("org_id")
-    page = select(Lead).options(*LIST_OPTIONS).where(mine).order_by(*SORTS[sort])
+    page = select_leads(listing).where(mine).order_by(*SORTS[sort])
     page = page.offset(bindparam("offset")).limit(bindparam("limit"))
     inner = select(Lead.id).where(mine).limit(bindparam("cap")).subquery()
     return page, select(func.count()).select_from(inner)
@@ -215,18 +216,18 @@ def _offset_page(
     notes: list[str],
     cap: int | None,
     whole: int | None = None,
+    listing: bool = False,
 ) -> LeadPage:
     """The page by OFFSET, with a total counted up to `cap` (None: no count). `whole`: the
     workspace whose whole inbox `conds` select (statements built once)."""
     offset = (page - 1) * per_page
     if whole is not None:
-        statement, counting = _whole_inbox(sort)
-        rows = list(
-            session.scalars(statement, {"org_id": whole, "offset": offset, "limit": per_page + 1})
-        )
+        statement, counting = _whole_inbox(sort, listing)
+        params = {"org_id": whole, "offset": offset, "limit": per_page + 1}
+        rows = fetch(session, statement, params, listing)
     else:
-        query = select(Lead).options(*LIST_OPTIONS).where(*conds).order_by(*SORTS[sort])
-        rows = list(session.scalars(query.offset(offset).limit(per_page + 1)))
+        query = select_leads(listing).where(*conds).order_by(*SORTS[sort])
+        rows = fetch(session, query.offset(offset).limit(per_page + 1), {}, listing)
     has_next = len(rows) > per_page
     rows = rows[:per_page]
     result = LeadPage(
@@ -260,6 +261,7 @@ def _walked_page(
     page: int,
     per_page: int,
     notes: list[str],
+    listing: bool = False,
 ) -> LeadPage:
     """A common term: walk `ix_leads_search_walk` (org, created_at, id and the search text)
     in order, testing each entry without reading its row, then read the page's rows. At 1
@@ -270,8 +272,7 @@ def _walked_page(
             select(Lead.id).where(*conds).order_by(*SORTS[sort]).offset(offset).limit(per_page + 1)
         )
     )
-    found = {lead.id: lead for lead in session.scalars(ROWS_BY_ID, {"ids": ids[:per_page]})}
-    rows = [found[i] for i in ids[:per_page] if i in found]
+    rows = rows_by_id(session, ids[:per_page], listing)
     result = LeadPage(
         rows=rows,
         page=page,
@@ -295,6 +296,7 @@ def _page_of_matches(
     per_page: int,
     notes: list[str],
     plain: tuple[int, list[int]] | None = None,
+    listing: bool = False,
 ) -> LeadPage:
     """The page from the search index's few matches (`conds` name them): their sort keys in
     one query (which also counts them exactly), ordered here on SQLite, then the page's rows
@@ -311,9 +313,8 @@ def _page_of_matches(
         keys = read(session, query).all()
     offset = (page - 1) * per_page
     page_ids = [r[0] for r in keys[offset : offset + per_page]]
-    found = {lead.id: lead for lead in session.scalars(ROWS_BY_ID, {"ids": page_ids})}
     return LeadPage(
-        rows=[found[i] for i in page_ids if i in found],
+        rows=rows_by_id(session, page_ids, listing),
         page=page,
         per_page=per_page,
         has_next=len(keys) > offset + per_page,

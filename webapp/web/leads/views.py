@@ -87,7 +87,9 @@ def index():
     form.source.choices = [("", "Any source")] + [(s, s) for s in sources]
     form.validate()
     q, filters, sort, page = _criteria(form)
-    result = lead_search.search_leads(db.session, g.org.id, q, filters, sort, page, PER_PAGE)
+    result = lead_search.search_leads(
+        db.session, g.org.id, q, filters, sort, page, PER_PAGE, listing=True
+    )
     has_any = (
         bool(result.rows)
         or db.session.scalar(select(Lead.id).where(Lead.org_id == g.org.id).limit(1)) is not None
