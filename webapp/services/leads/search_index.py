@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, column, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from webapp.core.db import read
 from webapp.models import Lead
 from webapp.models.lead import LEAD_SEARCH_FTS, LEAD_SEARCH_TRGM
 
@@ -208,16 +209,21 @@ def _rarest(session: Session, term: str) -> list[str]:
     return picked
 
 
-# Built once: a statement built per search costs more than the index's answer to it.
+# Built once: a statement built per search costs more than the index's answer to it. The
+# ids come back as one text in one row: a row at a time, each of up to 2,001 steps let go
+# of the GIL and gave the other threads of a gunicorn worker a turn (doubling the search's
+# CPU under 4 threads), and went through the result machinery.
 _ROWIDS = text(
-    f"SELECT rowid FROM {LEAD_SEARCH_FTS} WHERE {LEAD_SEARCH_FTS} MATCH :expression LIMIT :limit"
+    f"SELECT group_concat(rowid) FROM (SELECT rowid FROM {LEAD_SEARCH_FTS} "
+    f"WHERE {LEAD_SEARCH_FTS} MATCH :expression LIMIT :limit)"
 )
 
 
 def fts_rowids(session: Session, expression: str, limit: int) -> list[int]:
     """The ids of the leads (of any workspace) matching an FTS5 `expression`, no more than
     limit + 1 (one reading of the index: the caller counts them and, when few, reads them)."""
-    return list(session.scalars(_ROWIDS, {"expression": expression, "limit": limit + 1}))
+    ids = read(session, _ROWIDS, {"expression": expression, "limit": limit + 1}).scalar()
+    return [int(i) for i in ids.split(",")] if ids else []
 
 
 def few_matches(
