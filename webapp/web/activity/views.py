@@ -80,6 +80,7 @@ def index():
                 entries=activity_service.collapse_repeats(rows),
                 cursor=cursor,
                 query=_query_without_before(),
+                show_org=current_user.is_support,
             )
     return hx.page_or_partial(
         "activity/index.html",
