@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from webapp.models import ActivityLog, Organization
 
@@ -60,8 +60,12 @@ def list_activity(
     Returns (rows, cursor): pass the cursor as `before_id` for the next page; None when
     there is no more. Keyset pagination keeps "load more" fast on a long history.
     """
-    query = select(ActivityLog)
-    if flt.org_ids is not None:
+    # Every line names who acted (and, across workspaces, where): read with the rows, not
+    # one statement per person or workspace.
+    query = select(ActivityLog).options(joinedload(ActivityLog.actor))
+    if flt.org_ids is None:
+        query = query.options(joinedload(ActivityLog.org))
+    else:
         query = query.where(ActivityLog.org_id.in_(flt.org_ids))
     if flt.type:
         query = query.where(ActivityLog.type == flt.type)
