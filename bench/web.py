@@ -20,10 +20,10 @@ workers, threads, access log) and drives it the same way: the ceiling of the sta
 Server CPU a request = the gunicorn workers' CPU time (utime + stime from /proc, the
 arbiter excluded) over the page's requests ÷ requests; robust on a shared machine, unlike
 rps and latency, which are printed too. The pages are driven `--rounds` times, interleaved,
-and each prints its median round: `web_<page>_cpu_ms: X` (with `_cpu_ms_min`/`_cpu_ms_max`
-of the rounds beside it), `web_<page>_p95_ms: X`, `web_<page>_rps: X`, and `web_loadgen_cpu_ms: X` (the generator's
-own CPU a request: it is not the cap when this is small beside the pages' and hello's rps
-is far above the pages'). Bars (issue 17): dashboard ≤ 5 ms CPU and p95 ≤ 60 ms, inbox
+and each prints its median round: `web_<page>_cpu_ms: X` (with `_cpu_ms_min` and
+`_cpu_ms_max` of the rounds beside it), `web_<page>_p95_ms: X`, `web_<page>_rps: X`, and
+`web_loadgen_cpu_ms: X` (the generator's own CPU a request: it is not the cap when this is
+small beside the pages' and hello's rps is far above the pages'). Bars (issue 17): dashboard ≤ 5 ms CPU and p95 ≤ 60 ms, inbox
 and search ≤ 5 ms, widget ≤ 3 ms.
 """
 

@@ -78,9 +78,9 @@ class Lead(db.Model):
         return display_name(self.full_name, self.email, self.phone, self.id)
 
 
-def display_name(full_name: str | None, email: str | None, phone: str | None, id: int) -> str:
+def display_name(full_name: str | None, email: str | None, phone: str | None, lead_id: int) -> str:
     """What to call a lead on a page: the name, else the email, else the phone."""
-    return full_name or email or phone or f"Lead {id}"
+    return full_name or email or phone or f"Lead {lead_id}"
 
 
 class LeadEvent(db.Model):
