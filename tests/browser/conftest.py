@@ -81,7 +81,7 @@ def live_server(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        _join_request_threads()
+        join_request_threads()
 
 
 class _OneRequestAConnection(WSGIRequestHandler):
@@ -91,9 +91,10 @@ class _OneRequestAConnection(WSGIRequestHandler):
     protocol_version = "HTTP/1.0"
 
 
-def _join_request_threads(seconds: float = 30) -> None:
+def join_request_threads(seconds: float = 30) -> None:
     """Wait for the server's request threads: work a request runs after its response
-    (asset writing, jobs) must not run on into the next test's data."""
+    (asset writing, jobs, a confirmation mail) has finished when this returns, so a test
+    can look for its result, and none runs on into the next test's data."""
     deadline = time.monotonic() + seconds
     for worker in threading.enumerate():
         if "process_request_thread" in worker.name:
