@@ -76,7 +76,7 @@ class Hello(AutopilotServer):
     def load(self):
         return app
 
-Hello({"bind": "127.0.0.1:%d", "workers": %d, "threads": 4, "worker_class": "gthread",
+Hello({"bind": "127.0.0.1:%d", "workers": %d, "threads": %d, "worker_class": "gthread",
        "accesslog": "-", "timeout": 120, "graceful_timeout": 20}).run()
 """
 
@@ -117,19 +117,20 @@ def start(command: list[str], env: dict, port: int, log: Path) -> subprocess.Pop
     raise SystemExit(f"the server did not start:\n{log.read_text()}")
 
 
-def serve_app(url: str, workers: int, port: int, log: Path) -> subprocess.Popen:
+def serve_app(url: str, workers: int, threads: int, port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
     env["PYTHONPATH"] = str(ROOT)
     for name in ("TEST_DATABASE_URL", "SMTP_HOST", "TWILIO_ACCOUNT_SID", "OPENAI_API_KEY"):
         env.pop(name, None)
     command = [sys.executable, "-c", "from jobs.cli import main; main()", "serve"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command += ["--threads", str(threads)]
     return start([*command, "--no-scheduler"], env, port, log)
 
 
-def serve_hello(workers: int, port: int, log: Path) -> subprocess.Popen:
+def serve_hello(workers: int, threads: int, port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return start([sys.executable, "-c", HELLO % (port, workers)], env, port, log)
+    return start([sys.executable, "-c", HELLO % (port, workers, threads)], env, port, log)
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -261,6 +262,7 @@ def main() -> None:
     parser.add_argument("--hello-requests", type=int, default=3000)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads a worker")
     args = parser.parse_args()
 
     url, drop = fresh_database("web", "sqlite")
@@ -269,7 +271,7 @@ def main() -> None:
     try:
         build(url)
         port = free_port()
-        proc = serve_app(url, args.workers, port, folder / "server.log")
+        proc = serve_app(url, args.workers, args.threads, port, folder / "server.log")
         try:
             cookie = {"Cookie": sign_in(port)}
             rounds: dict[str, list[dict]] = {page: [] for page in PAGES}
@@ -284,7 +286,7 @@ def main() -> None:
         finally:
             stop(proc)
         port = free_port()
-        proc = serve_hello(args.workers, port, folder / "hello.log")
+        proc = serve_hello(args.workers, args.threads, port, folder / "hello.log")
         try:
             results["hello"] = drive(
                 port, arbiter_of(proc), "/", {}, args.hello_requests, args.connections
@@ -294,7 +296,7 @@ def main() -> None:
     finally:
         drop()
     print(
-        f"gunicorn {args.workers} workers × 4 threads, {args.connections} connections, SQLite, "
+        f"gunicorn {args.workers} workers × {args.threads} threads, {args.connections} connections, SQLite, "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     for page, figures in results.items():

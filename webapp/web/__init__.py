@@ -17,7 +17,7 @@ from webapp.core.extensions import db, login_manager
 from webapp.models import User
 from webapp.services.accounts import sessions
 from webapp.web import htmx as hx
-from webapp.web.activity.items import activity_item
+from webapp.web.activity.items import activity_lines
 from webapp.web.context import SAFE_METHODS, load_membership, nav_for
 from webapp.web.nav import main_nav
 from webapp.web.once import guarded, register_once
@@ -143,7 +143,7 @@ def _register_request_hooks(app: Flask) -> None:
             abort(403, "Support accounts can look at everything but change nothing.")
 
     app.add_template_global(main_nav, "main_nav")
-    app.add_template_global(activity_item, "activity_item")
+    app.add_template_global(activity_lines, "activity_lines")
 
     @app.context_processor
     def layout_context() -> dict:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, null, select
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.models import ActivityLog, Organization
+from webapp.core.db import read
+from webapp.models import ActivityLog, Organization, User
 
 PAGE_SIZE = 25
 
@@ -52,38 +55,85 @@ class ActivityFilter:
     automated_only: bool = False
 
 
+class Line(NamedTuple):
+    """A feed line as the pages read it: what its kept HTML is keyed on (web/activity/
+    items.py) and what collapsing compares. The full row is read only for a line not kept."""
+
+    id: int
+    org_id: int
+    type: str
+    description: str
+    actor_name: str | None
+    org_name: str | None  # read for a feed across workspaces only
+
+
 def list_activity(
     session: Session, flt: ActivityFilter, *, before_id: int | None = None, limit: int = PAGE_SIZE
-) -> tuple[list[ActivityLog], int | None]:
-    """One page of activity, newest first.
+) -> tuple[list[Line], int | None]:
+    """One page of activity, newest first, as plain lines (one statement, no ORM objects).
 
-    Returns (rows, cursor): pass the cursor as `before_id` for the next page; None when
+    Returns (lines, cursor): pass the cursor as `before_id` for the next page; None when
     there is no more. Keyset pagination keeps "load more" fast on a long history.
     """
+    values = {
+        "type": flt.type,
+        "since": flt.since,
+        "until": flt.until,
+        "entity_type": flt.entity_type,
+        "entity_id": flt.entity_id,
+        "before_id": before_id,
+    }
+    params = {name: value for name, value in values.items() if value is not None}
+    if flt.org_ids is not None:
+        params["org_ids"] = flt.org_ids
+    params["limit"] = limit + 1
+    statement = _lines_query(flt.org_ids is None, frozenset(params), flt.automated_only)
+    lines = [Line(*row) for row in read(session, statement, params)]
+    cursor = lines[limit - 1].id if len(lines) > limit else None
+    return lines[:limit], cursor
+
+
+@lru_cache(maxsize=64)
+def _lines_query(across: bool, given: frozenset[str], automated_only: bool):
+    """The lines' statement for one shape of filter, built once: the dashboard's feed pays
+    for running it, not for building it (about 0.2 ms)."""
+    a = ActivityLog
     # Every line names who acted (and, across workspaces, where): read with the rows, not
     # one statement per person or workspace.
-    query = select(ActivityLog).options(joinedload(ActivityLog.actor))
-    if flt.org_ids is None:
-        query = query.options(joinedload(ActivityLog.org))
+    org_name = Organization.name if across else null()
+    query = select(a.id, a.org_id, a.type, a.description, User.name, org_name).outerjoin(
+        User, User.id == a.actor_id
+    )
+    if across:
+        query = query.join(Organization, Organization.id == a.org_id)
     else:
-        query = query.where(ActivityLog.org_id.in_(flt.org_ids))
-    if flt.type:
-        query = query.where(ActivityLog.type == flt.type)
-    if flt.since:
-        query = query.where(ActivityLog.created_at >= flt.since)
-    if flt.until:
-        query = query.where(ActivityLog.created_at < flt.until)
-    if flt.entity_type:
-        query = query.where(ActivityLog.entity_type == flt.entity_type)
-    if flt.entity_id:
-        query = query.where(ActivityLog.entity_id == flt.entity_id)
-    if flt.automated_only:
-        query = query.where(ActivityLog.actor_id.is_(None))
-    if before_id is not None:
-        query = query.where(ActivityLog.id < before_id)
-    rows = list(session.scalars(query.order_by(ActivityLog.id.desc()).limit(limit + 1)))
-    cursor = rows[limit - 1].id if len(rows) > limit else None
-    return rows[:limit], cursor
+        query = query.where(a.org_id.in_(bindparam("org_ids", expanding=True)))
+    conditions = {
+        "type": lambda p: a.type == p,
+        "since": lambda p: a.created_at >= p,
+        "until": lambda p: a.created_at < p,
+        "entity_type": lambda p: a.entity_type == p,
+        "entity_id": lambda p: a.entity_id == p,
+        "before_id": lambda p: a.id < p,
+    }
+    for name, condition in conditions.items():
+        if name in given:
+            query = query.where(condition(bindparam(name)))
+    if automated_only:
+        query = query.where(a.actor_id.is_(None))
+    return query.order_by(a.id.desc()).limit(bindparam("limit"))
+
+
+def rows_by_id(session: Session, ids: list[int]) -> dict[int, ActivityLog]:
+    """The full rows of these lines (their actors and workspaces with them), by id."""
+    if not ids:
+        return {}
+    query = (
+        select(ActivityLog)
+        .options(joinedload(ActivityLog.actor), joinedload(ActivityLog.org))
+        .where(ActivityLog.id.in_(ids))
+    )
+    return {row.id: row for row in session.scalars(query)}
 
 
 def activity_types(session: Session, org_ids: list[int] | None) -> list[str]:
@@ -130,13 +180,13 @@ def activity_row(
 
 @dataclass(frozen=True)
 class Entry:
-    """One line of the feed: a row, and how many identical rows in a row it stands for."""
+    """One line of the feed: a line, and how many identical lines in a row it stands for."""
 
-    row: ActivityLog
+    row: Line
     count: int = 1
 
 
-def collapse_repeats(rows: list[ActivityLog]) -> list[Entry]:
+def collapse_repeats(rows: list[Line]) -> list[Entry]:
     """Identical consecutive rows (same workspace, type and sentence) as one line with a
     count: seven `ai.fallback` rows in a row read as one line "× 7", the newest first."""
     entries: list[Entry] = []
