@@ -3,6 +3,7 @@ own, retries by error class, unsubscribes, test mode and pacing — with a real 
 
 from __future__ import annotations
 
+import smtplib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,7 +23,6 @@ from tests.messaging.factories import (
     sends_of,
 )
 from webapp.core.extensions import db
-from webapp.integrations import delivery
 from webapp.models import ActivityLog, Lead, LeadEvent, OutboxMessage, QueuedJob
 from webapp.models.sequence import Send
 from webapp.services.messaging import (
@@ -253,21 +253,19 @@ def test_it_marks_each_message_on_its_own_as_it_goes(app, alice_org, smtp_sink, 
     campaign = make_sequence(alice_org, steps=ONE_EMAIL)
     for i in range(4):
         make_contact(alice_org, email=f"c{i}@example.com")
-    seen: list[tuple[str, list[str]]] = []
-    real_send = delivery.ChannelSender.send
+    seen: list[list[str]] = []
+    real_data = smtplib.SMTP.data
 
-    def spy(self, message, **kwargs):
-        # While a message goes out, no transaction is open and every earlier one is recorded.
+    def spy(smtp, mail):
+        # As a message goes out (its DATA), no transaction is open and every earlier one is
+        # recorded (the one before it while the server answered this one's MAIL FROM).
         with db.engine.connect() as conn:
-            states = [
-                row.status for row in conn.execute(select(QueuedJob.status).order_by(QueuedJob.id))
-            ]
-        seen.append((message.to, states))
-        return real_send(self, message, **kwargs)
+            seen.append(list(conn.scalars(select(QueuedJob.status).order_by(QueuedJob.id))))
+        return real_data(smtp, mail)
 
-    monkeypatch.setattr(delivery.ChannelSender, "send", spy)
+    monkeypatch.setattr(smtplib.SMTP, "data", spy)
     assert process(app).sent == 4
-    assert [states for _to, states in seen] == [
+    assert seen == [
         ["processing"] * 4,
         ["completed"] + ["processing"] * 3,
         ["completed"] * 2 + ["processing"] * 2,

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import smtplib
 import sqlite3
 from collections import Counter
 
@@ -46,17 +47,17 @@ def test_each_message_is_charged_an_attempt_as_its_sending_begins(
     for i in range(4):
         make_contact(alice_org, email=f"c{i}@example.com")
     seen: list[list[int]] = []
-    real_send = delivery.ChannelSender.send
+    real_data = smtplib.SMTP.data
 
-    def spy(self, message, **kwargs):
+    def spy(smtp, mail):
         seen.append(attempts_now())
-        return real_send(self, message, **kwargs)
+        return real_data(smtp, mail)
 
-    monkeypatch.setattr(delivery.ChannelSender, "send", spy)
+    monkeypatch.setattr(smtplib.SMTP, "data", spy)
     db.session.commit()
     assert process_due(app, now=app.config["CLOCK"]()).sent == 4
-    # While a message goes out, it and those before it have spent an attempt; the rest of
-    # the claimed batch none (a worker dying now costs them nothing).
+    # As a message goes out (its DATA), it and those before it have spent an attempt; the
+    # rest of the claimed batch none (a worker dying now costs them nothing).
     assert seen == [[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]]
 
 

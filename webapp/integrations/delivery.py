@@ -241,11 +241,20 @@ class ChannelSender:
                 self._transport = TwilioSender(self._settings)
         return self._transport
 
-    def send(self, message: OutgoingMessage, *, session: Session | None = None) -> SendReceipt:
+    def send(
+        self,
+        message: OutgoingMessage,
+        *,
+        session: Session | None = None,
+        meanwhile: Callable[[], object] | None = None,
+    ) -> SendReceipt:
         """Deliver one message. Returns its SendReceipt; raises IntegrationError (classified).
 
         CircuitOpen (an IntegrationError, INTEGRATION_OFFLINE) means the provider was not
-        called. With `session=`, an outbox row joins the caller's transaction.
+        called. With `session=`, an outbox row joins the caller's transaction. `meanwhile`:
+        the caller's work that must be done before this message goes, done during SMTP's
+        first round trip (SmtpConnection.send), else first; its exception comes out as it
+        is. A send refused before that (an open breaker) leaves it undone.
         """
         if message.channel != self.channel:
             raise ValueError(f"a {self.channel} channel cannot send a {message.channel} message")
@@ -265,8 +274,11 @@ class ChannelSender:
                 test_mode=message.test_mode,
                 session=session,
                 verp=message.verp,
+                meanwhile=meanwhile,
             )
         to = addresses.recipient(self.channel, message.to)
+        if meanwhile is not None:
+            meanwhile()
         if message.test_mode or self.provider == "outbox":
             return self._outbox.send_text(
                 to,
@@ -295,6 +307,7 @@ class ChannelSender:
         test_mode: bool = False,
         session: Session | None = None,
         verp: str | None = None,
+        meanwhile: Callable[[], object] | None = None,
     ) -> SendReceipt:
         """Deliver one built email (an email channel only), exactly like `send`: the address
         checked first, then the outbox or SMTP under the breaker."""
@@ -302,12 +315,16 @@ class ChannelSender:
             raise ValueError(f"a {self.channel} channel cannot send an email")
         spec = replace(spec, to=addresses.email_address(spec.to))
         if test_mode or self.provider == "outbox":
+            if meanwhile is not None:
+                meanwhile()
             return self._outbox.send_email(
                 spec, purpose=purpose, test_mode=test_mode, session=session
             )
         if self._refusal:
             raise SendingHeld(self._refusal, self.clock() + HELD_FOR)
-        return self._guarded(lambda: self._transport_for_provider().send(spec, verp=verp))
+        return self._guarded(
+            lambda: self._transport_for_provider().send(spec, verp=verp, meanwhile=meanwhile)
+        )
 
     def _guarded(self, call: Callable[[], SendReceipt]) -> SendReceipt:
         assert self._guard is not None

@@ -12,7 +12,7 @@ import errno
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import Message
 
@@ -258,9 +258,21 @@ class SmtpConnection:
         return f"{local}+{verp}@{domain}"
 
     def send(
-        self, spec: EmailMessageSpec, *, verp: str | None = None, **_ignored: object
+        self,
+        spec: EmailMessageSpec,
+        *,
+        verp: str | None = None,
+        meanwhile: Callable[[], object] | None = None,
+        **_ignored: object,
     ) -> SendReceipt:
-        """Send one message. Returns a SendReceipt; raises IntegrationError (classified)."""
+        """Send one message. Returns a SendReceipt; raises IntegrationError (classified).
+
+        `meanwhile`: the caller's work to do while the server answers this message's first
+        command (a dispatcher records the previous message then), always before the message
+        itself goes: called at most once; its exception drops the connection, whose
+        command's answer is left unread, and comes out as it is.
+        """
+        once = _Once(meanwhile)
         to = addresses.email_address(spec.to)
         envelope_from = self.envelope_from(verp)
         try:
@@ -278,29 +290,41 @@ class SmtpConnection:
             raise IntegrationError(
                 f"The email cannot be built: {exc}", ErrorClass.CONFIGURATION_ERROR
             ) from exc
+        try:
+            self._deliver(envelope_from, to, mail, once)
+        except _CallerFailed as failed:  # not SMTP's failure; the connection is mid-command
+            self._drop()
+            raise failed.error from None
+        return SendReceipt("smtp", message_id=msgid)
+
+    def _deliver(self, sender: str, to: str, mail: bytes | Message, once: _Once) -> None:
         reused = self._smtp is not None
         try:
-            self._transmit(self._smtp or self._open(), envelope_from, to, mail)
+            self._transmit(self._smtp or self._open(), sender, to, mail, once)
         except DROPPED as exc:
             self._drop()
             if not reused:
                 raise classify_smtp_error(exc) from exc
             try:
-                self._transmit(self._open(), envelope_from, to, mail)
+                self._transmit(self._open(), sender, to, mail, once)
             except Exception as again:
                 self._after_failure(again)
                 raise classify_smtp_error(again) from again
         except Exception as exc:
             self._after_failure(exc)
             raise classify_smtp_error(exc) from exc
-        return SendReceipt("smtp", message_id=msgid)
 
-    def _transmit(self, smtp: smtplib.SMTP, sender: str, to: str, mail: bytes | Message) -> None:
-        if isinstance(mail, bytes):
-            international = not (to.isascii() and sender.isascii())
-            smtp.sendmail(sender, [to], mail, mail_options=["SMTPUTF8"] if international else [])
-        else:
+    def _transmit(
+        self, smtp: smtplib.SMTP, sender: str, to: str, mail: bytes | Message, once: _Once
+    ) -> None:
+        if not isinstance(mail, bytes):
+            once.run()
             smtp.send_message(mail, from_addr=sender, to_addrs=[to])
+        elif not (to.isascii() and sender.isascii()):
+            once.run()
+            smtp.sendmail(sender, [to], mail, mail_options=["SMTPUTF8"])
+        else:
+            _send_overlapped(smtp, sender, to, mail, once)
 
     def _after_failure(self, exc: BaseException) -> None:
         # A refusal of one message leaves the session usable (smtplib sent RSET); anything
@@ -318,6 +342,59 @@ class SmtpConnection:
             except (smtplib.SMTPException, OSError):
                 pass
             self._drop()
+
+
+class _CallerFailed(BaseException):
+    """The caller's `meanwhile` work failed. A BaseException, so that the SMTP error handling
+    (`except Exception`) never classifies it as the server's failure."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Once:
+    """The caller's `meanwhile` work, run at most once (a re-sent message does not repeat it)."""
+
+    def __init__(self, work: Callable[[], object] | None) -> None:
+        self.work = work
+
+    def run(self) -> None:
+        work, self.work = self.work, None
+        if work is not None:
+            try:
+                work()
+            except Exception as exc:
+                raise _CallerFailed(exc) from exc
+
+
+def _send_overlapped(smtp: smtplib.SMTP, sender: str, to: str, mail: bytes, once: _Once) -> None:
+    """smtplib's `sendmail` for one ASCII recipient, with the caller's work done while the
+    server answers MAIL FROM rather than after the message: the same commands, replies and
+    errors (RSET after a refusal, the connection closed after a 421)."""
+    smtp.ehlo_or_helo_if_needed()
+    size = f" size={len(mail)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+    smtp.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}{size}")
+    once.run()
+    code, answer = smtp.getreply()
+    if code != 250:
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, answer, sender)
+    code, answer = smtp.rcpt(to)
+    if code not in (250, 251):
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({to: (code, answer)})
+    code, answer = smtp.data(mail)
+    if code != 250:
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPDataError(code, answer)
+
+
+def _end_transaction(smtp: smtplib.SMTP, code: int) -> None:
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()
 
 
 def _quietly_close(smtp: smtplib.SMTP) -> None:

@@ -13,7 +13,9 @@ One batch at a time (AUTOMATION_BATCH_SIZE, default 100):
    transaction open; then mark THAT job completed, record the Send and queue the next step
    (or complete the enrolment) in one short transaction and commit — each message on its
    own, so a crash loses at most the message in flight, which is re-sent with the same
-   Message-ID.
+   Message-ID. Over SMTP that transaction runs while the server answers the next
+   message's MAIL FROM (the round trip would otherwise be idle), and always before the
+   next message itself goes.
 
 A failure is classified by the adapter: retryable classes back off (queue.fail), others
 fail at once. An open circuit sends nothing and puts the batch's remaining jobs back until
@@ -218,6 +220,9 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting, Compos
         if not jobs:
             return
         outboxed = sender.provider == "outbox"
+        # Over SMTP a sent message is recorded while the server answers the next one's
+        # MAIL FROM (SmtpConnection.send's `meanwhile`), still before that one goes.
+        overlap = channel == "email" and not outboxed
         try:
             for index, job in enumerate(jobs):
                 self.keep_lease(jobs[index:])
@@ -231,6 +236,7 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting, Compos
                 following = jobs[index + 1].id if index + 1 < len(jobs) else None
                 try:
                     if outboxed or job.test_mode:
+                        self.record_unacked()
                         # The outbox row joins the transaction that marks the job: one commit.
                         with conn.begin(), Session(bind=conn) as session:
                             receipt = sender.send(message, session=session)
@@ -247,19 +253,26 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting, Compos
                                 following,
                             )
                         continue
-                    receipt = sender.send(message)  # no transaction is open here
+                    # No transaction is open here.
+                    receipt = sender.send(message, meanwhile=self.record_unacked)
                 except CircuitOpen as exc:
+                    self.record_unacked()
                     self.put_back(jobs[index:], exc, channel, ctx, result)
                     break
                 except IntegrationError as exc:
+                    self.record_unacked()
                     receipt = self.maybe_sent_anyway(sender, message, exc)
                     if receipt is None:
                         self.record_failure(job, send, step, exc, result)
                         continue
+                self.record_unacked()  # when the sender had no round trip to do it in
                 sent = (job, send, step, lead, ctx, rendered, receipt, result, following)
                 self.unacked = lambda sent=sent: self.acknowledge_sent(*sent)
-                self.acknowledge_sent(*sent)
-                self.unacked = None
+                if overlap and following is not None:
+                    self.started.add(following)  # by the acknowledgement, before it goes
+                else:
+                    self.record_unacked()
+            self.record_unacked()
         finally:
             self.write_timeline(self.conn)
 
@@ -280,6 +293,13 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting, Compos
         with write_transaction(self.conn, one_statement=True):
             start(self.conn, job.id, self.owner, self.clock())
         self.started.add(job.id)
+
+    def record_unacked(self) -> None:
+        """Acknowledge the sent message not recorded yet, if any. Left in `unacked` when
+        that fails, for `recover` to record after a lost connection."""
+        if self.unacked is not None:
+            self.unacked()
+            self.unacked = None
 
     def acknowledge_sent(self, job, send, step, lead, ctx, rendered, receipt, result, following):
         """Record a sent message on the bookkeeping connection: one statement on PostgreSQL."""

@@ -105,9 +105,7 @@ class Reconnecting:
         if not self.conn.invalidated:
             self.conn.invalidate()
         self.conn = self.open.enter_context(self.bookkeeping())
-        if self.unacked is not None:  # sent before the connection dropped: record it, once
-            self.unacked()
-            self.unacked = None
+        self.record_unacked()  # sent before the connection dropped: record it, once
         back = queue.give_back(self.engine, self.owner, self.leased, self.clock)
         self.leased, self.started = [], set()
         self.write_timeline(self.conn)
