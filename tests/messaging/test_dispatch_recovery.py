@@ -15,6 +15,7 @@ import smtplib
 import sqlite3
 from collections import Counter
 
+import pytest
 from sqlalchemy import select, text, update
 
 from jobs.runner import run_job
@@ -154,3 +155,32 @@ def test_a_lost_database_connection_costs_one_batch_not_the_run(
     jobs = db.session.scalars(select(QueuedJob).order_by(QueuedJob.id)).all()
     assert [(j.status, j.attempts) for j in jobs] == [("completed", 1)] * total
     assert {e.status for e in enrollments_of(campaign)} == {"completed"}
+
+
+def test_a_failure_making_the_next_message_keeps_the_record_of_the_one_sent(
+    app, alice_org, smtp_sink, monkeypatch
+):
+    use_smtp(app, smtp_sink)
+    campaign = make_sequence(alice_org, steps=ONE_EMAIL)
+    for i in range(3):
+        make_contact(alice_org, email=f"c{i}@example.com")
+    real_compose = Dispatcher.compose
+    made = []
+
+    def compose_then_break(self, job, *args):
+        made.append(job.id)
+        if len(made) == 2:  # the first message is sent; its record waits for the second's MAIL
+            raise RuntimeError("a template bug")
+        return real_compose(self, job, *args)
+
+    monkeypatch.setattr(Dispatcher, "compose", compose_then_break)
+    db.session.commit()
+
+    with pytest.raises(RuntimeError):
+        process_due(app, now=app.config["CLOCK"]())
+
+    assert smtp_sink.wait_for(1)
+    db.session.expire_all()
+    assert [s.status for s in sends_of_campaign(campaign)] == ["sent", "queued", "queued"]
+    jobs = db.session.scalars(select(QueuedJob).order_by(QueuedJob.id)).all()
+    assert jobs[0].status == "completed"

@@ -20,6 +20,7 @@ from webapp.integrations import addresses
 from webapp.integrations.email.dkim_signing import DkimKey
 from webapp.integrations.email.dkim_signing import sign as dkim_sign
 from webapp.integrations.email.headers import AddressError, parse_address
+from webapp.integrations.email.mail_transaction import CallerFailed, Once, send_overlapped
 from webapp.integrations.email.mime import (
     DEFAULT_FROM,
     SMTP_POLICY,
@@ -272,7 +273,7 @@ class SmtpConnection:
         itself goes: called at most once; its exception drops the connection, whose
         command's answer is left unread, and comes out as it is.
         """
-        once = _Once(meanwhile)
+        once = Once(meanwhile)
         to = addresses.email_address(spec.to)
         envelope_from = self.envelope_from(verp)
         try:
@@ -292,12 +293,12 @@ class SmtpConnection:
             ) from exc
         try:
             self._deliver(envelope_from, to, mail, once)
-        except _CallerFailed as failed:  # not SMTP's failure; the connection is mid-command
+        except CallerFailed as failed:  # not SMTP's failure; the connection is mid-command
             self._drop()
             raise failed.error from None
         return SendReceipt("smtp", message_id=msgid)
 
-    def _deliver(self, sender: str, to: str, mail: bytes | Message, once: _Once) -> None:
+    def _deliver(self, sender: str, to: str, mail: bytes | Message, once: Once) -> None:
         reused = self._smtp is not None
         try:
             self._transmit(self._smtp or self._open(), sender, to, mail, once)
@@ -315,7 +316,7 @@ class SmtpConnection:
             raise classify_smtp_error(exc) from exc
 
     def _transmit(
-        self, smtp: smtplib.SMTP, sender: str, to: str, mail: bytes | Message, once: _Once
+        self, smtp: smtplib.SMTP, sender: str, to: str, mail: bytes | Message, once: Once
     ) -> None:
         if not isinstance(mail, bytes):
             once.run()
@@ -324,7 +325,7 @@ class SmtpConnection:
             once.run()
             smtp.sendmail(sender, [to], mail, mail_options=["SMTPUTF8"])
         else:
-            _send_overlapped(smtp, sender, to, mail, once)
+            send_overlapped(smtp, sender, to, mail, once)
 
     def _after_failure(self, exc: BaseException) -> None:
         # A refusal of one message leaves the session usable (smtplib sent RSET); anything
@@ -342,59 +343,6 @@ class SmtpConnection:
             except (smtplib.SMTPException, OSError):
                 pass
             self._drop()
-
-
-class _CallerFailed(BaseException):
-    """The caller's `meanwhile` work failed. A BaseException, so that the SMTP error handling
-    (`except Exception`) never classifies it as the server's failure."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _Once:
-    """The caller's `meanwhile` work, run at most once (a re-sent message does not repeat it)."""
-
-    def __init__(self, work: Callable[[], object] | None) -> None:
-        self.work = work
-
-    def run(self) -> None:
-        work, self.work = self.work, None
-        if work is not None:
-            try:
-                work()
-            except Exception as exc:
-                raise _CallerFailed(exc) from exc
-
-
-def _send_overlapped(smtp: smtplib.SMTP, sender: str, to: str, mail: bytes, once: _Once) -> None:
-    """smtplib's `sendmail` for one ASCII recipient, with the caller's work done while the
-    server answers MAIL FROM rather than after the message: the same commands, replies and
-    errors (RSET after a refusal, the connection closed after a 421)."""
-    smtp.ehlo_or_helo_if_needed()
-    size = f" size={len(mail)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
-    smtp.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}{size}")
-    once.run()
-    code, answer = smtp.getreply()
-    if code != 250:
-        _end_transaction(smtp, code)
-        raise smtplib.SMTPSenderRefused(code, answer, sender)
-    code, answer = smtp.rcpt(to)
-    if code not in (250, 251):
-        _end_transaction(smtp, code)
-        raise smtplib.SMTPRecipientsRefused({to: (code, answer)})
-    code, answer = smtp.data(mail)
-    if code != 250:
-        _end_transaction(smtp, code)
-        raise smtplib.SMTPDataError(code, answer)
-
-
-def _end_transaction(smtp: smtplib.SMTP, code: int) -> None:
-    if code == 421:
-        smtp.close()
-    else:
-        smtp._rset()
 
 
 def _quietly_close(smtp: smtplib.SMTP) -> None:

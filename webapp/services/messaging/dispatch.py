@@ -215,66 +215,67 @@ class Dispatcher(Screening, Pacing, Acknowledging, Reconnecting, Texting, Compos
     def send_group(
         self, org_id: int, channel: str, jobs: list[QueuedJob], ctx: Batch, result: ProcessResult
     ) -> None:
-        conn, sender = self.conn, self.channel(org_id, channel)
+        sender = self.channel(org_id, channel)
         jobs = self.pace(sender, jobs, result)
         if not jobs:
             return
-        outboxed = sender.provider == "outbox"
+        try:
+            self.send_each(sender, channel, jobs, ctx, result)
+            self.record_unacked()
+        except BaseException as exc:
+            # A failure while the next message was being made must not lose the record of
+            # the one sent; a lost connection leaves it to `recover`.
+            if self.unacked is not None and not queue.lost_connection(exc):
+                self.record_unacked()
+            raise
+        finally:
+            self.write_timeline(self.conn)
+
+    def send_each(
+        self, sender, channel: str, jobs: list[QueuedJob], ctx: Batch, result: ProcessResult
+    ) -> None:
+        conn, outboxed = self.conn, sender.provider == "outbox"
         # Over SMTP a sent message is recorded while the server answers the next one's
         # MAIL FROM (SmtpConnection.send's `meanwhile`), still before that one goes.
         overlap = channel == "email" and not outboxed
-        try:
-            for index, job in enumerate(jobs):
-                self.keep_lease(jobs[index:])
-                composed = self.compose(job, sender, ctx, result)
-                if composed is None:
-                    continue  # held (WhatsApp's 24-hour window, no template)
-                send, step, lead, rendered, message = composed
-                if job.id not in self.started:
-                    self.start(job)
-                # The next job's attempt is counted in this one's acknowledgement.
-                following = jobs[index + 1].id if index + 1 < len(jobs) else None
-                try:
-                    if outboxed or job.test_mode:
-                        self.record_unacked()
-                        # The outbox row joins the transaction that marks the job: one commit.
-                        with conn.begin(), Session(bind=conn) as session:
-                            receipt = sender.send(message, session=session)
-                            self.mark_sent(
-                                conn,
-                                job,
-                                send,
-                                step,
-                                lead,
-                                ctx,
-                                rendered,
-                                receipt,
-                                result,
-                                following,
-                            )
-                        continue
-                    # No transaction is open here.
-                    receipt = sender.send(message, meanwhile=self.record_unacked)
-                except CircuitOpen as exc:
+        for index, job in enumerate(jobs):
+            self.keep_lease(jobs[index:])
+            composed = self.compose(job, sender, ctx, result)
+            if composed is None:
+                continue  # held (WhatsApp's 24-hour window, no template)
+            send, step, lead, rendered, message = composed
+            if job.id not in self.started:
+                self.start(job)
+            # The next job's attempt is counted in this one's acknowledgement.
+            following = jobs[index + 1].id if index + 1 < len(jobs) else None
+            made = (job, send, step, lead, ctx, rendered)
+            try:
+                if outboxed or job.test_mode:
                     self.record_unacked()
-                    self.put_back(jobs[index:], exc, channel, ctx, result)
-                    break
-                except IntegrationError as exc:
-                    self.record_unacked()
-                    receipt = self.maybe_sent_anyway(sender, message, exc)
-                    if receipt is None:
-                        self.record_failure(job, send, step, exc, result)
-                        continue
-                self.record_unacked()  # when the sender had no round trip to do it in
-                sent = (job, send, step, lead, ctx, rendered, receipt, result, following)
-                self.unacked = lambda sent=sent: self.acknowledge_sent(*sent)
-                if overlap and following is not None:
-                    self.started.add(following)  # by the acknowledgement, before it goes
-                else:
-                    self.record_unacked()
-            self.record_unacked()
-        finally:
-            self.write_timeline(self.conn)
+                    # The outbox row joins the transaction that marks the job: one commit.
+                    with conn.begin(), Session(bind=conn) as session:
+                        receipt = sender.send(message, session=session)
+                        self.mark_sent(conn, *made, receipt, result, following)
+                    continue
+                # No transaction is open here.
+                receipt = sender.send(message, meanwhile=self.record_unacked)
+            except CircuitOpen as exc:
+                self.record_unacked()
+                self.put_back(jobs[index:], exc, channel, ctx, result)
+                break
+            except IntegrationError as exc:
+                self.record_unacked()
+                receipt = self.maybe_sent_anyway(sender, message, exc)
+                if receipt is None:
+                    self.record_failure(job, send, step, exc, result)
+                    continue
+            self.record_unacked()  # when the sender had no round trip to do it in
+            sent = (*made, receipt, result, following)
+            self.unacked = lambda sent=sent: self.acknowledge_sent(*sent)
+            if overlap and following is not None:
+                self.started.add(following)  # by the acknowledgement, before it goes
+            else:
+                self.record_unacked()
 
     def put_back(self, jobs, exc: CircuitOpen, channel: str, ctx: Batch, result) -> None:
         """The breaker refuses calls: the rest of the group waits for it, no attempt spent,
