@@ -323,18 +323,22 @@ def _queue_queries(scope: int | None):
     return pending, finished
 
 
-def open_alerts(session: Session, org_ids: list[int] | None) -> dict[int, list[HealthAlert]]:
-    found: dict[int, list[HealthAlert]] = defaultdict(list)
-    rows = session.scalars(_alerts_query(scope_key(org_ids)), scope_params(org_ids))
-    for alert in rows:
+ALERT_COLUMNS = ("org_id", "kind", "detail", "first_seen_at", "last_seen_at", "notified_at")
+
+
+def open_alerts(session: Session, org_ids: list[int] | None) -> dict[int, list[Any]]:
+    """Open alerts by workspace, oldest first (plain rows of ALERT_COLUMNS)."""
+    found: dict[int, list[Any]] = defaultdict(list)
+    for alert in read(session, _alerts_query(scope_key(org_ids)), scope_params(org_ids)):
         found[alert.org_id].append(alert)
     return found
 
 
 @cache
 def _alerts_query(scope: int | None):
+    columns = [getattr(HealthAlert, name) for name in ALERT_COLUMNS]
     return (
-        select(HealthAlert)
+        select(*columns)
         .where(HealthAlert.status == "open", in_scope(HealthAlert.org_id, scope))
         .order_by(HealthAlert.first_seen_at)
     )

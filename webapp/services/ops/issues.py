@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from webapp.integrations.resilience import FIXES, ErrorClass
 from webapp.services.provisioning import step_title
 
 if TYPE_CHECKING:
-    from webapp.models import HealthAlert
     from webapp.services.ops.health_facts import (
         IntegrationHealth,
         JobHealth,
@@ -190,7 +189,7 @@ def issues_for(
     provisioning: ProvisioningHealth,
     scheduler: list[JobHealth],
     queue: QueueHealth,
-    alerts: list[HealthAlert],
+    alerts: list[Any],
     now: datetime,
     mail_held: str | None = None,
 ) -> list[Issue]:
@@ -305,7 +304,7 @@ def _queue_issues(queue: QueueHealth, now: datetime) -> list[Issue]:
     return issues
 
 
-def _alert_issues(alerts: list[HealthAlert]) -> list[Issue]:
+def _alert_issues(alerts: list[Any]) -> list[Issue]:
     """Open alerts not already judged from live numbers."""
     issues: list[Issue] = []
     live = {"queue_backed_up", "failure_rate"}  # already judged from live numbers above

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.integrations.email import insecure_public_url
-from webapp.models import HealthAlert, Organization
+from webapp.models import Organization
 from webapp.services.ops import health_facts as facts
 from webapp.services.ops.health_facts import (
     IntegrationHealth,
@@ -78,7 +78,7 @@ class WorkspaceHealth:
     provisioning: ProvisioningHealth
     scheduler: list[JobHealth]
     queue: QueueHealth
-    alerts: list[HealthAlert]
+    alerts: list[Any]  # open alerts, plain rows (health_facts.ALERT_COLUMNS)
     issues: list[Issue]
     checked_at: datetime
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, url_for
+from collections import OrderedDict
+from threading import Lock
+
+from flask import Blueprint, current_app, g, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from webapp import MIGRATIONS_DIR
 from webapp.core import clock
@@ -33,8 +37,30 @@ def index():
         summary=summary,
         recent=rows,
         health=report,
-        charts=chart_data(trend),
+        charts=charts_section(g.org.id, trend),
     )
+
+
+CHARTS_KEPT = 512  # workspaces a worker keeps the charts of (a few KB each)
+
+
+def charts_section(org_id: int, trend: dashboard_service.Trend) -> Markup:
+    """The charts' HTML, rendered again only when the dashboard's figures give a new
+    `trend` (they are kept per results stamp and minute): the weeks' table and the JSON
+    block were a fifth of the page's template."""
+    kept, lock = current_app.extensions.setdefault("dashboard_charts", (OrderedDict(), Lock()))
+    with lock:
+        drawn = kept.get(org_id)
+        if drawn is not None and drawn[0] is trend:
+            kept.move_to_end(org_id)
+            return drawn[1]
+    html = Markup(render_template("dashboard/_charts.html", charts=chart_data(trend)))
+    with lock:
+        kept[org_id] = (trend, html)  # the trend itself, held: compared by identity
+        kept.move_to_end(org_id)
+        while len(kept) > CHARTS_KEPT:
+            kept.popitem(last=False)
+    return html
 
 
 def chart_data(trend: dashboard_service.Trend) -> dict:
