@@ -125,7 +125,8 @@ def _lines_query(across: bool, given: frozenset[str], automated_only: bool):
 
 
 def rows_by_id(session: Session, ids: list[int]) -> dict[int, ActivityLog]:
-    """The full rows of these lines (their actors and workspaces with them), by id."""
+    """The full rows of these lines (their actors and workspaces with them), by id. The ids
+    are a `list_activity` page's, already scoped to the viewer's workspaces."""
     if not ids:
         return {}
     query = (
