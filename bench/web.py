@@ -21,9 +21,12 @@ Server CPU a request = the gunicorn workers' CPU time (utime + stime from /proc,
 arbiter excluded) over the page's requests ÷ requests; robust on a shared machine, unlike
 rps and latency, which are printed too. The pages are driven `--rounds` times, interleaved,
 and each prints its median round: `web_<page>_cpu_ms: X` (with `_cpu_ms_min` and
-`_cpu_ms_max` of the rounds beside it), `web_<page>_p95_ms: X`, `web_<page>_rps: X`, and
-`web_loadgen_cpu_ms: X` (the generator's own CPU a request: it is not the cap when this is
-small beside the pages' and hello's rps is far above the pages'). Bars (issue 17): dashboard ≤ 5 ms CPU and p95 ≤ 60 ms, inbox
+`_cpu_ms_max` of the rounds beside it), `web_<page>_p95_ms: X`, `web_<page>_rps: X`,
+`web_<page>_conn_mean_ms_min` / `_max` (the connections' mean latencies: a connection stays
+with the gunicorn worker that accepted it, so a wide spread means an uneven split, and the
+p95 follows the busier worker), and `web_loadgen_cpu_ms: X` (the generator's own CPU a
+request: it is not the cap when this is small beside the pages' and hello's rps is far
+above the pages'). Bars (issue 17): dashboard ≤ 5 ms CPU and p95 ≤ 60 ms, inbox
 and search ≤ 5 ms, widget ≤ 3 ms.
 """
 
@@ -56,6 +59,8 @@ HTMX = {"HX-Request": "true"}
 # session protection marks a session seen from another browser "not fresh", which re-issues
 # the cookie; a generator that dropped the header would pay that on every request.)
 BROWSER = {"User-Agent": "bench-web/1 (one browser)"}
+FIGURES = ("cpu_ms", "cpu_ms_min", "cpu_ms_max", "p95_ms", "rps")
+FIGURES += ("conn_mean_ms_min", "conn_mean_ms_max")
 PAGES = {
     "dashboard": ("/", {}),
     "inbox": ("/leads", {}),
@@ -76,7 +81,8 @@ class Hello(AutopilotServer):
     def load(self):
         return app
 
-Hello({"bind": "127.0.0.1:%d", "workers": %d, "threads": %d, "worker_class": "gthread",
+Hello({"bind": "127.0.0.1:%d", "workers": %d, "threads": %d,
+       "worker_class": "jobs.fair_worker.FairThreadWorker",
        "accesslog": "-", "timeout": 120, "graceful_timeout": 20}).run()
 """
 
@@ -190,20 +196,21 @@ async def _one(reader, writer, raw: bytes) -> tuple[int, bool]:
 
 
 async def _load(port: int, raw: bytes, total: int, connections: int) -> tuple[list, list]:
-    latencies: list[float] = []
+    """Latencies by connection, and statuses."""
+    latencies: list[list[float]] = [[] for _ in range(connections)]
     statuses: list[int] = []
     left = [total]
 
-    async def connection() -> None:
+    async def connection(mine: list[float]) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         while left[0] > 0:
             left[0] -= 1
             started = time.perf_counter()
             statuses.append(await _one(reader, writer, raw))
-            latencies.append(time.perf_counter() - started)
+            mine.append(time.perf_counter() - started)
         writer.close()
 
-    await asyncio.gather(*(connection() for _ in range(connections)))
+    await asyncio.gather(*(connection(mine) for mine in latencies))
     return latencies, statuses
 
 
@@ -221,12 +228,17 @@ def drive(port: int, arbiter: int, path: str, headers: dict, n: int, connections
         raise SystemExit(f"{path}: {len(bad)} answers not 200, e.g. {bad[0]}")
     if any(cookie for _, cookie in statuses):  # the server re-signing a cookie a request
         raise SystemExit(f"{path}: answers set a cookie; the generator would not be one browser")
-    ordered = sorted(latencies)
+    ordered = sorted(t for mine in latencies for t in mine)
+    # A connection stays with the worker that accepted it: the spread of the connections'
+    # mean latencies shows how evenly gunicorn split them (the p95 follows the busier one).
+    means = [sum(mine) / len(mine) * 1000 for mine in latencies if mine]
     return {
         "cpu_ms": cpu * 1000 / n,
         "p95_ms": ordered[min(n - 1, int(0.95 * n))] * 1000,
         "rps": n / wall,
         "loadgen_cpu_ms": own * 1000 / n,
+        "conn_mean_ms_min": min(means),
+        "conn_mean_ms_max": max(means),
     }
 
 
@@ -300,7 +312,7 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     for page, figures in results.items():
-        for key in ("cpu_ms", "cpu_ms_min", "cpu_ms_max", "p95_ms", "rps"):
+        for key in FIGURES:
             if key not in figures:
                 continue
             print(f"web_{page}_{key}: {figures[key]:.{0 if key == 'rps' else 2}f}")

@@ -45,7 +45,7 @@ def serve_gunicorn(*, host: str, port: int, workers: int, threads: int) -> None:
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,
-            "worker_class": "gthread",
+            "worker_class": "jobs.fair_worker.FairThreadWorker",
             "accesslog": "-",
             "timeout": 120,
             "graceful_timeout": 20,
