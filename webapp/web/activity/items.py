@@ -37,13 +37,14 @@ def activity_lines(entries: Iterable[Line | Entry], show_org: bool = False) -> M
     if missing:
         rows = rows_by_id(db.session, [key[0] for key in missing])
         template = current_app.jinja_env.get_template("activity/_item.html")
-        for key in missing:
-            row = rows.get(key[0])
-            if row is None:  # gone since the page's read (its workspace was deleted)
-                continue
-            found[key] = Markup(template.render(row=row, count=key[-1], show_org=show_org))
+        rendered = {
+            key: Markup(template.render(row=rows[key[0]], count=key[-1], show_org=show_org))
+            for key in missing
+            if key[0] in rows  # else gone since the page's read (its workspace was deleted)
+        }
+        found.update(rendered)
         with lock:
-            if len(kept) + len(found) > KEPT:
+            if len(kept) + len(rendered) > KEPT:
                 kept.clear()
-            kept.update(found)
+            kept.update(rendered)
     return Markup("").join(found.get(key, "") for key in keys)
